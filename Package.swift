@@ -1,0 +1,26 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "StateServer",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "StateServer", targets: ["StateServer"]),
+        .library(name: "StateServerTesting", targets: ["StateServerTesting"]),
+        .library(name: "Machines", targets: ["Machines"]),
+        .executable(name: "statem", targets: ["statem"]),
+    ],
+    targets: [
+        .target(name: "StateServer", swiftSettings: strict),
+        .target(name: "StateServerTesting", dependencies: ["StateServer"], swiftSettings: strict),
+        .target(name: "Machines", dependencies: ["StateServer"], swiftSettings: strict),
+        .executableTarget(name: "statem", dependencies: ["StateServer", "Machines"], swiftSettings: strict),
+        .testTarget(
+            name: "StateServerTests",
+            dependencies: ["StateServer", "StateServerTesting", "Machines"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,429 @@
+/// The one implementation of `gen_statem`'s semantics (otp-semantics §1.4–§1.10): a value that owns a machine's
+/// state, data, event queue, postponed events, zero-timeout queue and timer records, and turns one input into
+/// handler calls plus commands for the runtime.
+///
+/// Both the real runtime and the virtual-time runtime drive this type; nothing else decides semantics. It is
+/// synchronous and performs no I/O: replies are written to their reply slots as the actions are processed (that is
+/// `gen_statem`'s "sent immediately"), everything else is a ``EngineCommand`` in the output buffer.
+///
+/// Not thread-safe: exactly one thread steps an engine at a time (the runtime's mailbox guarantees it).
+@usableFromInline
+struct Engine<M: StateMachine>: Sendable {
+    /// A timer the engine considers registered: running, zero-pending, or fired but not yet handled.
+    @usableFromInline
+    struct TimerRecord: Sendable {
+        var generation: UInt64
+        var content: M.Timeout
+        var isZero: Bool
+    }
+
+    @usableFromInline let machine: M
+    /// The server this engine runs in, to reject replies through another server's handles; `nil` when stepped
+    /// by hand.
+    @usableFromInline let serverID: ServerID?
+    @usableFromInline let callsStateEnter: Bool
+
+    @usableFromInline var state: M.State
+    @usableFromInline var data: M.Data
+    /// Inserted and retried events, handled before any new message.
+    @usableFromInline var queue = RingBuffer<Event<M>>()
+    /// Postponed events, oldest first, retried after the next state change.
+    @usableFromInline var postponed = RingBuffer<Event<M>>()
+    /// The time-out-zero queue: `(kind, generation)`, delivered after `queue` and before new messages.
+    @usableFromInline var zeroQueue = RingBuffer<(TimeoutKind<M.Timer>, UInt64)>()
+    @usableFromInline var eventTimer: TimerRecord?
+    @usableFromInline var stateTimer: TimerRecord?
+    @usableFromInline var namedTimers: [M.Timer: TimerRecord] = [:]
+    @usableFromInline var nextGeneration: UInt64 = 0
+    /// Set once the engine has stopped; it then accepts no more input.
+    @usableFromInline var exitReason: ExitReason?
+    /// Events handled so far, enter calls excluded.
+    @usableFromInline var handledEvents = 0
+
+    /// The outcome of starting an engine.
+    @usableFromInline
+    enum StartOutcome {
+        case started(Engine)
+        case ignored
+        case failed(ExitReason)
+    }
+
+    private init(machine: M, serverID: ServerID?, state: M.State, data: M.Data) {
+        self.machine = machine
+        self.serverID = serverID
+        self.callsStateEnter = machine.callsStateEnter
+        self.state = state
+        self.data = data
+    }
+
+    /// Runs the machine's `start` and, if it succeeds, the transition into the initial state: its actions, the
+    /// initial enter call, then every inserted event and zero timeout (otp-semantics §1.2).
+    @usableFromInline
+    static func start(_ machine: M, serverID: ServerID?, into output: inout EngineOutput<M>) -> StartOutcome {
+        let start: Start<M>
+        do { start = try machine.start() } catch { return .failed(.error(error)) }
+        switch start {
+        case .ignore: return .ignored
+        case .stop(let reason): return .failed(reason)
+        case .error(let error): return .failed(.error(error))
+        case .ok(let state, let data, let actions):
+            var engine = Engine(machine: machine, serverID: serverID, state: state, data: data)
+            output.trace(.started(state))
+            engine.transition(
+                after: nil, from: state, Transition(.next(state), actions), isInitial: true, into: &output)
+            if engine.exitReason == nil { engine.runQueued(into: &output) }
+            return .started(engine)
+        }
+    }
+
+    // MARK: Input
+
+    /// Handles one event from the mailbox, then every event it inserted or released and every zero timeout,
+    /// until only new messages could come next.
+    @usableFromInline
+    mutating func receive(_ event: Event<M>, into output: inout EngineOutput<M>) {
+        guard exitReason == nil else { return }
+        handle(event, into: &output)
+        if exitReason == nil { runQueued(into: &output) }
+    }
+
+    /// A real timer fired. If it is still the registered timer of its kind, its timeout event is handled as a
+    /// message; a stale fire (cancelled or restarted since) is dropped without effect.
+    @usableFromInline
+    mutating func timerFired(_ kind: TimeoutKind<M.Timer>, generation: UInt64, into output: inout EngineOutput<M>) {
+        guard exitReason == nil, let record = timerRecord(kind), record.generation == generation, !record.isZero else {
+            return
+        }
+        setTimerRecord(kind, nil)
+        receive(Self.timeoutEvent(kind, record.content), into: &output)
+    }
+
+    /// Stops the engine from outside (a `stop` request, a supervisor shutdown): calls `terminate` with `reason`.
+    @usableFromInline
+    mutating func stop(_ reason: ExitReason, into output: inout EngineOutput<M>) {
+        guard exitReason == nil else { return }
+        terminate(reason, into: &output)
+    }
+
+    /// Replaces state and data from outside (`sys:replace_state`): a rename, so no enter call, no retry of
+    /// postponed events and no timeout is cancelled.
+    @usableFromInline
+    mutating func replace(state: M.State, data: M.Data) {
+        self.state = state
+        self.data = data
+    }
+
+    // MARK: The loop (§1.5 step 8)
+
+    private mutating func runQueued(into output: inout EngineOutput<M>) {
+        while exitReason == nil {
+            if let next = queue.popFirst() {
+                handle(next, into: &output)
+            } else if let zero = popZeroTimeout() {
+                handle(zero, into: &output)
+            } else {
+                return
+            }
+        }
+    }
+
+    /// The first still-valid entry of the zero-timeout queue, consumed, as its timeout event.
+    private mutating func popZeroTimeout() -> Event<M>? {
+        while let (kind, generation) = zeroQueue.popFirst() {
+            guard let record = timerRecord(kind), record.generation == generation, record.isZero else { continue }
+            setTimerRecord(kind, nil)
+            return Self.timeoutEvent(kind, record.content)
+        }
+        return nil
+    }
+
+    private static func timeoutEvent(_ kind: TimeoutKind<M.Timer>, _ content: M.Timeout) -> Event<M> {
+        switch kind {
+        case .event: .eventTimeout(content)
+        case .state: .stateTimeout(content)
+        case .named(let name): .timeout(name, content)
+        }
+    }
+
+    // MARK: One event (§1.5 steps 1–7)
+
+    private mutating func handle(_ event: Event<M>, into output: inout EngineOutput<M>) {
+        output.trace(.handling(event, in: state))
+        handledEvents &+= 1
+        let stateBefore = state
+        let result: Transition<M>
+        do {
+            result = try machine.handle(event, in: state, data: &data)
+        } catch {
+            terminate(.error(error), into: &output)
+            return
+        }
+        transition(after: event, from: stateBefore, result, isInitial: false, into: &output)
+    }
+
+    /// Accumulated effects of one transition (the event's actions merged with its enter calls' actions).
+    private struct Pending {
+        var postpone = false
+        var nextEvents: [Event<M>] = []
+        var timeouts: [(TimeoutKind<M.Timer>, TimeoutOperation<M.Timeout>)] = []
+    }
+
+    /// Applies a handler's result: `event` is the event handled (`nil` for the initial transition), `from` the
+    /// state before it.
+    private mutating func transition(
+        after event: Event<M>?, from oldState: M.State, _ result: Transition<M>, isInitial: Bool,
+        into output: inout EngineOutput<M>
+    ) {
+        var pending = Pending()
+        let isRepeat: Bool
+        switch result.target {
+        case .next(let next):
+            state = next
+            isRepeat = false
+        case .keep:
+            isRepeat = false
+        case .repeatState:
+            isRepeat = true
+        case .stop(let reason):
+            terminate(reason, into: &output)
+            return
+        case .stopAndReply(let reason, let replies):
+            stopAndReply(reason, replies, into: &output)
+            return
+        }
+        // Step 1: actions, left to right; replies are sent now.
+        if let failure = process(result.actions, isEnterCall: false, into: &pending, output: &output) {
+            terminate(failure, into: &output)
+            return
+        }
+        if isInitial { pending.postpone = false }
+        let isStateChange = !isInitial && state != oldState
+        // Step 2: state-enter calls, merged into the same accumulators.
+        if callsStateEnter && (isStateChange || isRepeat || isInitial) {
+            guard enter(from: oldState, into: &pending, output: &output) else { return }
+        }
+        if isStateChange { output.trace(.transition(from: oldState, to: state)) }
+        // Step 3: postpone.
+        if pending.postpone, let event {
+            output.trace(.postponed(event))
+            postponed.append(event)
+        }
+        // Step 4: a state change retries the postponed events and cancels the state timeout.
+        if isStateChange {
+            if !postponed.isEmpty { queue.prepend(contentsOf: postponed.removeAll()) }
+            cancelTimer(.state, into: &output)
+            output.commands.append(.cancelStateEffects)
+        }
+        // Step 5: any processed event cancels the event timeout.
+        if event != nil { cancelTimer(.event, into: &output) }
+        // Step 6: timeouts, in action order (restarting one moves it to the back of the zero queue).
+        for (kind, operation) in pending.timeouts {
+            if let failure = apply(operation, to: kind, into: &output) {
+                terminate(failure, into: &output)
+                return
+            }
+        }
+        // Step 7: inserted events go first, first action first.
+        if !pending.nextEvents.isEmpty { queue.prepend(contentsOf: pending.nextEvents) }
+    }
+
+    /// Makes the state-enter call(s) for the current state; false if the machine stopped.
+    private mutating func enter(
+        from oldState: M.State, into pending: inout Pending, output: inout EngineOutput<M>
+    ) -> Bool {
+        while true {
+            let enterEvent = Event<M>.enter(from: oldState)
+            output.trace(.handling(enterEvent, in: state))
+            let result: Transition<M>
+            do {
+                result = try machine.handle(enterEvent, in: state, data: &data)
+            } catch {
+                terminate(.error(error), into: &output)
+                return false
+            }
+            var repeats = false
+            switch result.target {
+            case .next(let next) where next != state:
+                terminate(.error(StateServerError(
+                    .invalidTransition,
+                    "a state-enter call in \(state) returned goto(\(next)); an enter call may not change state")),
+                    into: &output)
+                return false
+            case .next, .keep:
+                break
+            case .repeatState:
+                repeats = true
+            case .stop(let reason):
+                terminate(reason, into: &output)
+                return false
+            case .stopAndReply(let reason, let replies):
+                stopAndReply(reason, replies, into: &output)
+                return false
+            }
+            if let failure = process(result.actions, isEnterCall: true, into: &pending, output: &output) {
+                terminate(failure, into: &output)
+                return false
+            }
+            if !repeats { return true }
+        }
+    }
+
+    /// Processes actions into `pending`; returns an exit reason if an action is invalid there.
+    private mutating func process(
+        _ actions: [Action<M>], isEnterCall: Bool, into pending: inout Pending, output: inout EngineOutput<M>
+    ) -> ExitReason? {
+        for action in actions {
+            switch action.kind {
+            case .reply(let slot, let value):
+                if let failure = reply(slot, value, into: &output) { return failure }
+            case .postpone(let isPostponed):
+                if isEnterCall && isPostponed {
+                    return invalidAction("postpone in the state-enter call of \(state); enter calls cannot postpone")
+                }
+                pending.postpone = isPostponed
+            case .nextEvent(let event):
+                if isEnterCall {
+                    return invalidAction("nextEvent(\(event)) in the state-enter call of \(state); enter calls cannot insert events")
+                }
+                pending.nextEvents.append(event)
+            case .timeout(let kind, let operation):
+                pending.timeouts.append((kind, operation))
+            case .effect(let effect):
+                output.commands.append(.startEffect(effect))
+            case .sendToSelf(let info, let delay, let reference):
+                if let delay, delay < .zero {
+                    return invalidAction("send(after: \(delay)) in \(state): a delay cannot be negative")
+                }
+                output.commands.append(.sendToSelf(info, after: delay, reference))
+            case .cancelSendToSelf(let reference):
+                output.commands.append(.cancelSendToSelf(reference))
+            }
+        }
+        return nil
+    }
+
+    private func reply(_ slot: ReplySlotBase, _ value: any Sendable, into output: inout EngineOutput<M>) -> ExitReason? {
+        if let owner = slot.owner, let serverID, owner != serverID {
+            return invalidAction("reply through a handle of server \(owner) from server \(serverID) in \(state)")
+        }
+        let delivered = slot.deliver(value)
+        output.trace(.replied(value, wasDelivered: delivered))
+        return nil
+    }
+
+    private func invalidAction(_ message: String) -> ExitReason {
+        .error(StateServerError(.invalidAction, message))
+    }
+
+    // MARK: Timers (§1.7)
+
+    private func timerRecord(_ kind: TimeoutKind<M.Timer>) -> TimerRecord? {
+        switch kind {
+        case .event: eventTimer
+        case .state: stateTimer
+        case .named(let name): namedTimers[name]
+        }
+    }
+
+    private mutating func setTimerRecord(_ kind: TimeoutKind<M.Timer>, _ record: TimerRecord?) {
+        switch kind {
+        case .event: eventTimer = record
+        case .state: stateTimer = record
+        case .named(let name): namedTimers[name] = record
+        }
+    }
+
+    /// Forgets the timer of `kind`, disarming its real timer; a zero entry left in the queue becomes stale.
+    private mutating func cancelTimer(_ kind: TimeoutKind<M.Timer>, into output: inout EngineOutput<M>) {
+        guard let record = timerRecord(kind) else { return }
+        setTimerRecord(kind, nil)
+        if !record.isZero { output.commands.append(.cancelTimer(kind)) }
+        output.trace(.timeoutCancelled(kind))
+    }
+
+    private mutating func apply(
+        _ operation: TimeoutOperation<M.Timeout>, to kind: TimeoutKind<M.Timer>, into output: inout EngineOutput<M>
+    ) -> ExitReason? {
+        switch operation {
+        case .cancel, .set(.infinity, _):
+            cancelTimer(kind, into: &output)
+        case .update(let content):
+            if var record = timerRecord(kind) {
+                record.content = content
+                setTimerRecord(kind, record)
+            } else {
+                start(kind, .zero, content, into: &output)
+            }
+        case .set(let time, let content):
+            if case .after(let duration) = time, duration < .zero {
+                return invalidAction("\(kind) after \(duration) in \(state): a relative timeout cannot be negative")
+            }
+            start(kind, time, content, into: &output)
+        }
+        return nil
+    }
+
+    private mutating func start(
+        _ kind: TimeoutKind<M.Timer>, _ time: TimeoutTime, _ content: M.Timeout, into output: inout EngineOutput<M>
+    ) {
+        let wasArmed = timerRecord(kind).map { !$0.isZero } ?? false
+        nextGeneration &+= 1
+        let isZero = time == .zero
+        setTimerRecord(kind, TimerRecord(generation: nextGeneration, content: content, isZero: isZero))
+        output.trace(.timeoutArmed(kind, time))
+        if isZero {
+            if wasArmed { output.commands.append(.cancelTimer(kind)) }
+            zeroQueue.append((kind, nextGeneration))
+        } else {
+            output.commands.append(.armTimer(kind, time, generation: nextGeneration))
+        }
+    }
+
+    // MARK: Termination (§1.10)
+
+    private mutating func stopAndReply(_ reason: ExitReason, _ replies: [Action<M>], into output: inout EngineOutput<M>) {
+        for action in replies {
+            guard case .reply(let slot, let value) = action.kind else {
+                terminate(invalidAction("stopAndReply in \(state) with \(action.kind), which is not a reply"), into: &output)
+                return
+            }
+            if let failure = reply(slot, value, into: &output) {
+                terminate(failure, into: &output)
+                return
+            }
+        }
+        terminate(reason, into: &output)
+    }
+
+    /// Calls `terminate` and marks the engine stopped; its timers are disarmed and its queues dropped.
+    private mutating func terminate(_ reason: ExitReason, into output: inout EngineOutput<M>) {
+        guard exitReason == nil else { return }
+        output.trace(.stopping(reason, in: state))
+        var finalReason = reason
+        do {
+            try machine.terminate(reason: reason, state: state, data: data)
+        } catch {
+            finalReason = .error(error)
+        }
+        exitReason = finalReason
+        if eventTimer.map({ !$0.isZero }) == true { output.commands.append(.cancelTimer(.event)) }
+        if stateTimer.map({ !$0.isZero }) == true { output.commands.append(.cancelTimer(.state)) }
+        for (name, record) in namedTimers where !record.isZero { output.commands.append(.cancelTimer(.named(name))) }
+        eventTimer = nil
+        stateTimer = nil
+        namedTimers = [:]
+        zeroQueue = RingBuffer()
+        queue = RingBuffer()
+        postponed = RingBuffer()
+        output.commands.append(.cancelStateEffects)
+    }
+
+    /// The kinds of the timeouts currently registered.
+    var registeredTimeouts: [TimeoutKind<M.Timer>] {
+        var kinds: [TimeoutKind<M.Timer>] = []
+        if eventTimer != nil { kinds.append(.event) }
+        if stateTimer != nil { kinds.append(.state) }
+        kinds.append(contentsOf: namedTimers.keys.map { .named($0) })
+        return kinds
+    }
+}

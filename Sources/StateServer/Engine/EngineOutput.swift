@@ -1,0 +1,59 @@
+/// What one engine step asks the runtime to do; the engine performs no I/O itself.
+@usableFromInline
+enum EngineCommand<M: StateMachine>: Sendable {
+    /// Arm (or re-arm) the real timer for `kind`; when it fires, feed `generation` back in.
+    case armTimer(TimeoutKind<M.Timer>, TimeoutTime, generation: UInt64)
+    /// Disarm the real timer for `kind`.
+    case cancelTimer(TimeoutKind<M.Timer>)
+    /// Start async work.
+    case startEffect(Effect<M>)
+    /// The state changed: cancel the effects bound to the old state.
+    case cancelStateEffects
+    /// Deliver `info` to this server's own mailbox, now or after a delay.
+    case sendToSelf(M.Info, after: Duration?, SelfMessageReference?)
+    /// Cancel a delayed message to self.
+    case cancelSendToSelf(SelfMessageReference)
+}
+
+/// One observable step of a server, for observers, traces and the test kit.
+public enum TraceEvent<M: StateMachine>: Sendable {
+    /// The server started in `state`.
+    case started(M.State)
+    /// The handler is about to be called with `event` in `state`.
+    case handling(Event<M>, in: M.State)
+    /// The state changed.
+    case transition(from: M.State, to: M.State)
+    /// The current event was postponed.
+    case postponed(Event<M>)
+    /// A reply was sent to a caller (`wasDelivered` is false when it was dropped: answered twice or too late).
+    case replied(any Sendable, wasDelivered: Bool)
+    /// A timeout was armed.
+    case timeoutArmed(TimeoutKind<M.Timer>, TimeoutTime)
+    /// A timeout was cancelled (explicitly, by an event, or by a state change).
+    case timeoutCancelled(TimeoutKind<M.Timer>)
+    /// The server is stopping with `reason` in `state` (before `terminate`).
+    case stopping(ExitReason, in: M.State)
+    /// The server has ended with `reason` (after `terminate`); pending callers were told.
+    case exited(ExitReason)
+    /// A bounded mailbox with the `dropNewest` policy dropped a message.
+    case messageDropped
+}
+
+/// The engine's reusable output buffer: the runtime keeps one per drain so a step allocates nothing.
+@usableFromInline
+struct EngineOutput<M: StateMachine>: Sendable {
+    @usableFromInline var commands: [EngineCommand<M>] = []
+    @usableFromInline var traces: [TraceEvent<M>] = []
+    @usableFromInline var isTracing: Bool
+
+    @usableFromInline init(isTracing: Bool) { self.isTracing = isTracing }
+
+    @inlinable mutating func trace(_ event: @autoclosure () -> TraceEvent<M>) {
+        if isTracing { traces.append(event()) }
+    }
+
+    @inlinable mutating func clear() {
+        if !commands.isEmpty { commands.removeAll(keepingCapacity: true) }
+        if !traces.isEmpty { traces.removeAll(keepingCapacity: true) }
+    }
+}

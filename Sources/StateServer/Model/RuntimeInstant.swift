@@ -1,0 +1,54 @@
+/// A point on a runtime's monotonic timeline, in nanoseconds since the runtime started.
+///
+/// Under the system clock it follows `ContinuousClock`; under a ``ManualClock`` it moves only when the test
+/// advances the clock. Use it for absolute timeouts (`.stateTimeout(.at(deadline))`).
+public struct RuntimeInstant: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// Nanoseconds since the runtime's clock started.
+    public var nanoseconds: Int64
+
+    /// Creates an instant `nanoseconds` after the runtime's start.
+    public init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
+
+    /// The runtime's start.
+    public static let zero = RuntimeInstant(nanoseconds: 0)
+
+    /// This instant moved by `duration` (saturating at the ends of the timeline).
+    public func advanced(by duration: Duration) -> RuntimeInstant {
+        let (sum, overflow) = nanoseconds.addingReportingOverflow(duration.nanoseconds)
+        if overflow { return RuntimeInstant(nanoseconds: duration < .zero ? .min : .max) }
+        return RuntimeInstant(nanoseconds: sum)
+    }
+
+    /// The duration from `other` to this instant.
+    public func duration(since other: RuntimeInstant) -> Duration {
+        .nanoseconds(nanoseconds &- other.nanoseconds)
+    }
+
+    /// `lhs` moved by `rhs`.
+    public static func + (lhs: RuntimeInstant, rhs: Duration) -> RuntimeInstant { lhs.advanced(by: rhs) }
+
+    /// Orders instants by time.
+    public static func < (lhs: RuntimeInstant, rhs: RuntimeInstant) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+
+    /// The instant as seconds since the start, for traces: `t=1.250s`.
+    public var description: String {
+        let millis = nanoseconds / 1_000_000
+        let seconds = millis / 1000
+        let fraction = abs(millis % 1000)
+        let padded = String(fraction).count < 3 ? String(repeating: "0", count: 3 - String(fraction).count) + String(fraction) : String(fraction)
+        return "t=\(seconds).\(padded)s"
+    }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds, saturating at `Int64` bounds.
+    @usableFromInline
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        let (sum, overflow2) = scaled.addingReportingOverflow(attoseconds / 1_000_000_000)
+        if overflow2 { return seconds < 0 ? .min : .max }
+        return sum
+    }
+}

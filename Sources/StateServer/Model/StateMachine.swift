@@ -1,0 +1,94 @@
+/// A state machine that runs as a server: a typed state, data, typed messages, and one synchronous handler.
+///
+/// This is `gen_statem` with Swift types. The handler reads an event, the current state and the data, may
+/// mutate the data, and returns a ``Transition`` (where to go and which ``Action``s to take). It never sleeps,
+/// awaits or reads the clock: time arrives as timeout events, and async work is an ``Action/run(_:then:)``
+/// effect whose result comes back as an event. That keeps every machine deterministic and testable step by step.
+///
+/// ```swift
+/// struct Account: StateMachine {
+///     enum State: Hashable, Sendable { case open, frozen }
+///     enum Call: Sendable { case balance(Reply<Int>) }
+///     enum Cast: Sendable { case deposit(Int), freeze }
+///
+///     func start() -> Start<Self> { .ok(.open, data: 0) }
+///
+///     func handle(_ event: Event<Self>, in state: State, data: inout Int) -> Transition<Self> {
+///         switch (state, event) {
+///         case (_, .call(.balance(let reply))): return .keep(.reply(reply, data))
+///         case (.open, .cast(.deposit(let amount))): data += amount; return .keep
+///         case (.open, .cast(.freeze)): return .goto(.frozen)
+///         default: return .keep
+///         }
+///     }
+/// }
+/// ```
+///
+/// Concurrency: a machine value is shared by the runtime and must be `Sendable`; the runtime never runs two
+/// handler calls of one server at the same time, so `handle` needs no locking of its own.
+public protocol StateMachine: Sendable {
+    /// The machine's states, usually an enum. A state change is `newState != state`.
+    associatedtype State: Hashable & Sendable
+    /// The extended state ("data" in `gen_statem`), owned by the server and passed `inout` to the handler.
+    associatedtype Data: Sendable = Void
+    /// Requests with a reply; each case carries a ``Reply`` handle that fixes its reply type.
+    associatedtype Call: Sendable = Never
+    /// Fire-and-forget messages.
+    associatedtype Cast: Sendable = Never
+    /// Everything else: notifications, effect results, messages sent to self, internal events.
+    associatedtype Info: Sendable = Never
+    /// Names of generic (named) timeouts.
+    associatedtype Timer: Hashable & Sendable = Never
+    /// What a timeout event carries; replaced by the `update` forms of the timeout actions.
+    associatedtype Timeout: Sendable = Void
+
+    /// Whether the handler is called with ``Event/enter(from:)`` after every state change, on
+    /// `repeatState`, and for the initial state (`gen_statem`'s `state_enter` mode). Defaults to `false`.
+    var callsStateEnter: Bool { get }
+
+    /// The initial state, data and actions (`init/1`). Runs on the starter's thread before `start` returns.
+    func start() throws -> Start<Self>
+
+    /// Handles one event in `state`, mutating `data`, and says what happens next.
+    ///
+    /// Throwing stops the server with ``ExitReason/error(_:)``.
+    func handle(_ event: Event<Self>, in state: State, data: inout Data) throws -> Transition<Self>
+
+    /// Called once when the server stops for any reason except ``ExitReason/killed``, with the state and data
+    /// at that moment. Replies of a `stopAndReply` have already been sent. Throwing replaces the exit reason.
+    func terminate(reason: ExitReason, state: State, data: Data) throws
+}
+
+extension StateMachine {
+    /// State-enter calls are off unless the machine opts in.
+    public var callsStateEnter: Bool { false }
+
+    /// Does nothing.
+    public func terminate(reason: ExitReason, state: State, data: Data) throws {}
+}
+
+/// What a machine's `start` returns: the outcomes of `gen_statem`'s `init/1`.
+public enum Start<M: StateMachine>: Sendable {
+    /// Start in `state` with `data`, then take `actions` as if transitioning into the initial state
+    /// (a `postpone` is ignored; next events, timeouts and replies are allowed).
+    case ok(M.State, data: M.Data, actions: [Action<M>])
+    /// Do not start; the starter gets ``StateServerError/Code/ignored``.
+    case ignore
+    /// Do not start; the starter gets ``StateServerError/Code/startFailed`` with this reason.
+    case stop(ExitReason)
+    /// Do not start, quietly (OTP 26's `{error, Reason}`); the starter gets `startFailed` with `.error(error)`.
+    case error(any Error)
+
+    /// Starts in `state` with `data` and no actions.
+    public static func ok(_ state: M.State, data: M.Data) -> Start { .ok(state, data: data, actions: []) }
+
+    /// Starts in `state` with `data` and the given actions.
+    public static func ok(_ state: M.State, data: M.Data, _ actions: Action<M>...) -> Start {
+        .ok(state, data: data, actions: actions)
+    }
+}
+
+extension Start where M.Data == Void {
+    /// Starts in `state`, for machines without data, with the given actions.
+    public static func ok(_ state: M.State, _ actions: Action<M>...) -> Start { .ok(state, data: (), actions: actions) }
+}

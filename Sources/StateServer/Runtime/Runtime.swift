@@ -1,0 +1,173 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Hosts servers: schedules their mailboxes, owns the one timer service they share, and provides the clock.
+///
+/// Two kinds exist, running the same machines unchanged:
+/// - `Runtime()` runs on the system's monotonic clock with one worker thread per core and a timing wheel;
+///   an idle server costs no thread and no task, only its memory.
+/// - `Runtime(clock: ManualClock())` runs in virtual time for tests: every operation (start, cast, send, call,
+///   stop, `clock.advance(by:)`) drains every affected server synchronously before it returns, and timers fire
+///   only when the clock is advanced, in (deadline, insertion) order.
+///
+/// ```swift
+/// let clock = ManualClock()
+/// let runtime = Runtime(clock: clock)
+/// let light = try runtime.start(TrafficLight())
+/// clock.advance(by: .seconds(30))          // red → green, synchronously
+/// ```
+///
+/// Concurrency: `Sendable`; every method may be called from any thread or task.
+public final class Runtime: Sendable {
+    let timers: any TimerService
+    let scheduler: any Scheduler
+    /// The manual scheduler, when running in virtual time.
+    let manualScheduler: ManualScheduler?
+    private let effects = Mutex(EffectTracker())
+
+    /// A runtime on the system clock with `workers` worker threads (by default one per core). Threads start on
+    /// first use.
+    public init(workers: Int? = nil) {
+        let count = workers ?? Self.processorCount
+        timers = WheelTimerService()
+        scheduler = WorkerPool(workers: count)
+        manualScheduler = nil
+    }
+
+    /// A runtime in virtual time, driven by `clock`. A clock drives one runtime.
+    public init(clock: ManualClock) {
+        timers = clock.timers
+        scheduler = clock.scheduler
+        manualScheduler = clock.scheduler
+    }
+
+    /// A process-wide runtime on the system clock, created on first use.
+    public static let shared = Runtime()
+
+    /// Whether this runtime runs in virtual time.
+    public var isVirtual: Bool { manualScheduler != nil }
+
+    /// The current instant on this runtime's clock.
+    public var now: RuntimeInstant { RuntimeInstant(nanoseconds: timers.now) }
+
+    /// Starts a server running `machine`: runs its `start` on the calling thread, then the transition into the
+    /// initial state (actions, enter call, inserted events and zero timeouts) before returning.
+    ///
+    /// - Throws: ``StateServerError`` with ``StateServerError/Code/ignored`` when `start` returned `.ignore`, or
+    ///   ``StateServerError/Code/startFailed`` (with the exit reason) for `.stop`, `.error` or a thrown error.
+    public func start<M: StateMachine>(_ machine: M, options: ServerOptions<M> = ServerOptions()) throws -> Server<M> {
+        let id = ServerID(rawValue: IdentityCounter.next())
+        var output = EngineOutput<M>(isTracing: options.observer != nil)
+        switch Engine.start(machine, serverID: id, into: &output) {
+        case .ignored:
+            throw StateServerError(.ignored, "\(M.self).start returned ignore")
+        case .failed(let reason):
+            throw StateServerError(.startFailed, "\(M.self).start failed", exitReason: reason)
+        case .started(let engine):
+            let core = ServerCore(id: id, runtime: self, engine: engine, options: options)
+            core.completeStart(with: &output)
+            settle()
+            return Server(core: core)
+        }
+    }
+
+    /// In virtual time, drains every busy server; under the system clock, does nothing.
+    func settle() {
+        manualScheduler?.drain()
+    }
+
+    /// Waits until every effect started by this runtime's servers has finished and its result was handled.
+    ///
+    /// Effects (``Action/run(cancelOnStateExit:_:then:)``) are real async work, even in virtual time; a test
+    /// awaits this instead of sleeping.
+    public func waitForEffects() async {
+        while true {
+            let done: Bool = await withUnsafeContinuation { (continuation: UnsafeContinuation<Bool, Never>) in
+                let ready = effects.withLock { tracker -> Bool in
+                    if tracker.running == 0 { return true }
+                    tracker.waiters.append(continuation)
+                    return false
+                }
+                if ready { continuation.resume(returning: true) }
+            }
+            settle()
+            if done && effects.withLock({ $0.running == 0 }) { return }
+        }
+    }
+
+    func effectStarted() { effects.withLock { $0.running += 1 } }
+
+    func effectFinished() {
+        let waiters = effects.withLock { tracker -> [UnsafeContinuation<Bool, Never>] in
+            tracker.running -= 1
+            guard tracker.running == 0 else { return [] }
+            defer { tracker.waiters = [] }
+            return tracker.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: true) }
+    }
+
+    private static var processorCount: Int {
+        #if canImport(Darwin)
+        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        #else
+        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        #endif
+    }
+}
+
+struct EffectTracker {
+    var running = 0
+    var waiters: [UnsafeContinuation<Bool, Never>] = []
+}
+
+/// A clock that moves only when told to, for tests: the virtual time of a ``Runtime``.
+///
+/// `advance(by:)` fires every timer due in the interval in (deadline, insertion) order, setting ``now`` to each
+/// deadline before delivering it, and drains every affected server synchronously before firing the next. When it
+/// returns, every server is idle and ``now`` is the target instant.
+///
+/// Concurrency: `Sendable`; advance from one task at a time.
+public final class ManualClock: Sendable {
+    let timers = ManualTimerService()
+    let scheduler = ManualScheduler()
+
+    /// Creates a clock at ``RuntimeInstant/zero``.
+    public init() {}
+
+    /// The current virtual instant.
+    public var now: RuntimeInstant { RuntimeInstant(nanoseconds: timers.now) }
+
+    /// How many timers (timeouts, delayed messages, call timeouts) are armed.
+    public var armedTimerCount: Int { timers.armedCount }
+
+    /// The deadline of the earliest armed timer.
+    public var nextDeadline: RuntimeInstant? { timers.nextDeadline.map(RuntimeInstant.init(nanoseconds:)) }
+
+    /// Moves time forward by `duration`, firing and fully handling every timer due on the way.
+    public func advance(by duration: Duration) {
+        precondition(duration >= .zero, "ManualClock.advance(by:) needs a non-negative duration, got \(duration)")
+        advance(to: now.advanced(by: duration))
+    }
+
+    /// Moves time forward to `instant` (never backwards), firing and fully handling every timer due on the way.
+    public func advance(to instant: RuntimeInstant) {
+        scheduler.drain()
+        while let (target, node, generation) = timers.popDue(until: instant.nanoseconds) {
+            target.timerFired(node, generation: generation)
+            scheduler.drain()
+        }
+    }
+
+    /// Fires every armed timer, however far away, advancing time to the last deadline.
+    public func runAllTimers() {
+        while let deadline = timers.nextDeadline { advance(to: RuntimeInstant(nanoseconds: deadline)) }
+    }
+}

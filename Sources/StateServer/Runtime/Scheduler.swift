@@ -1,0 +1,99 @@
+/// Work the scheduler can run: a server with messages to drain.
+protocol Schedulable: AnyObject, Sendable {
+    /// Drains some of the server's messages on the current thread.
+    func runScheduled()
+}
+
+/// Where a runtime runs busy servers.
+protocol Scheduler: AnyObject, Sendable {
+    func schedule(_ job: any Schedulable)
+    /// Whether a call to an idle server may run its handler inline on the caller's thread.
+    var allowsInlineDrain: Bool { get }
+}
+
+/// The default runtime's scheduler: one shared run queue served by one worker thread per core.
+///
+/// A server is queued here once when a message makes it busy; a worker drains a batch of its messages and
+/// requeues it if more remain. Workers park on a condition when the queue is empty. Threads start on first use.
+final class WorkerPool: Scheduler, @unchecked Sendable {
+    // Safety: all mutable state is guarded by `lock`.
+    private let lock = ConditionLock()
+    private var queue = RingBuffer<any Schedulable>()
+    private var idleWorkers = 0
+    private var startedWorkers = 0
+    private let workerCount: Int
+    private var isStopped = false
+
+    init(workers: Int) { workerCount = Swift.max(1, workers) }
+
+    var allowsInlineDrain: Bool { true }
+
+    func schedule(_ job: any Schedulable) {
+        lock.lock()
+        queue.append(job)
+        let mustStart = startedWorkers < workerCount && idleWorkers == 0
+        if mustStart { startedWorkers += 1 }
+        if idleWorkers > 0 { lock.signal() }
+        lock.unlock()
+        if mustStart { startThread(name: "statem-worker") { [self] in work() } }
+    }
+
+    /// Stops the workers once the queue is empty.
+    func shutdown() {
+        lock.withLock {
+            isStopped = true
+            lock.broadcast()
+        }
+    }
+
+    private func work() {
+        lock.lock()
+        while true {
+            if let job = queue.popFirst() {
+                lock.unlock()
+                job.runScheduled()
+                lock.lock()
+            } else if isStopped {
+                break
+            } else {
+                idleWorkers += 1
+                lock.wait()
+                idleWorkers -= 1
+            }
+        }
+        lock.unlock()
+    }
+}
+
+/// The virtual-time scheduler: busy servers are drained synchronously, on the thread that made them busy, in
+/// the order they became busy, until every server is idle.
+final class ManualScheduler: Scheduler, @unchecked Sendable {
+    // Safety: all mutable state is guarded by `lock`.
+    private let lock = ConditionLock()
+    private var queue = RingBuffer<any Schedulable>()
+    private var isDraining = false
+
+    var allowsInlineDrain: Bool { false }
+
+    func schedule(_ job: any Schedulable) {
+        lock.withLock { queue.append(job) }
+    }
+
+    /// Runs queued servers until none is busy. If another thread is already draining, returns at once: that
+    /// thread will finish the work.
+    func drain() {
+        lock.lock()
+        if isDraining {
+            lock.unlock()
+            return
+        }
+        isDraining = true
+        while let job = queue.popFirst() {
+            lock.unlock()
+            job.runScheduled()
+            lock.lock()
+        }
+        isDraining = false
+        lock.unlock()
+    }
+}

@@ -1,0 +1,449 @@
+import Synchronization
+
+/// A message waiting in a server's mailbox.
+enum Message<M: StateMachine>: Sendable {
+    case event(Event<M>)
+    case timer(TimeoutKind<M.Timer>, generation: UInt64)
+    case delayedInfo(SelfSendNode<M>)
+    case effectDone(M.Info, token: UInt64)
+}
+
+/// A request handled between messages, also while suspended (the `sys` messages of OTP).
+enum SystemRequest<M: StateMachine>: Sendable {
+    case status(ReplySlot<ServerStatus<M>>)
+    case getState(ReplySlot<StateSnapshot<M>>)
+    case replaceState(@Sendable (inout M.State, inout M.Data) throws -> Void, ReplySlot<StateSnapshot<M>>)
+    case suspend(ReplySlot<Void>)
+    case resume(ReplySlot<Void>)
+    case stop(ExitReason)
+
+    var slot: ReplySlotBase? {
+        switch self {
+        case .status(let slot): slot
+        case .getState(let slot), .replaceState(_, let slot): slot
+        case .suspend(let slot), .resume(let slot): slot
+        case .stop: nil
+        }
+    }
+}
+
+/// The part of a server shared between threads, guarded by the server's lock.
+struct Mailbox<M: StateMachine>: ~Copyable {
+    enum Status { case idle, scheduled, running }
+
+    var messages = RingBuffer<Message<M>>()
+    var system = RingBuffer<SystemRequest<M>>()
+    var status = Status.idle
+    var isSuspended = false
+    var exitReason: ExitReason?
+    /// Callers waiting for a reply from this server; failed with the exit reason when it ends.
+    var waiters: [ReplySlotBase] = []
+    var waitersPruneThreshold = 16
+    var exitObservers: [UInt64: @Sendable (ExitReason) -> Void] = [:]
+    var droppedMessages = 0
+    var highWaterMark = 0
+}
+
+/// What `enqueue` decided under the lock.
+enum EnqueueOutcome { case result(EnqueueResult), schedule }
+
+/// The outcome of putting a message in a mailbox.
+enum EnqueueResult {
+    /// The server had ended.
+    case dead
+    /// The bounded mailbox was full and rejects.
+    case full
+    /// The message was dropped by the `dropNewest` policy.
+    case dropped
+    /// Queued; the server is already scheduled or running (or suspended).
+    case queued
+    /// Queued; the caller took ownership and must drain the server now.
+    case runInline
+}
+
+/// A server's engine hosted in the runtime: the mailbox, the drain loop, and the bridge from engine commands to
+/// timers, effects and callers.
+///
+/// Ownership: whoever moves the mailbox status from idle to running (a worker, or a caller draining inline)
+/// owns every field marked "owner" until it sets the status back; only that thread touches them.
+final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Sendable {
+    // Safety: `mailbox` is a mutex; every other `var` is owner state, accessed only by the thread that owns
+    // the drain (see the type's documentation), which the mailbox status hands over with a lock.
+    let id: ServerID
+    let runtime: Runtime
+    let mailbox = Mutex(Mailbox<M>())
+    let capacity: Int?
+    let overflowPolicy: ServerOptions<M>.OverflowPolicy
+    let observer: (@Sendable (Server<M>.Observation) -> Void)?
+
+    // Owner state.
+    var engine: Engine<M>
+    var output: EngineOutput<M>
+    var eventTimerNode: EngineTimerNode<M>?
+    var stateTimerNode: EngineTimerNode<M>?
+    var namedTimerNodes: [M.Timer: EngineTimerNode<M>] = [:]
+    var delayedSends: [UInt64: SelfSendNode<M>] = [:]
+    var effects: [UInt64: (task: Task<Void, Never>, isBoundToState: Bool)] = [:]
+    var isFinished = false
+
+    /// Messages drained per activation before the server yields its worker to others.
+    static var batchSize: Int { 64 }
+
+    init(id: ServerID, runtime: Runtime, engine: Engine<M>, options: ServerOptions<M>) {
+        self.id = id
+        self.runtime = runtime
+        self.engine = engine
+        self.capacity = options.mailboxCapacity
+        self.overflowPolicy = options.overflowPolicy
+        self.observer = options.observer
+        self.output = EngineOutput(isTracing: options.observer != nil)
+    }
+
+    /// Performs what the start produced (the starter owns the new server until this returns).
+    func completeStart(with startOutput: inout EngineOutput<M>) {
+        mailbox.withLock { $0.status = .running }
+        swap(&output, &startOutput)
+        perform()
+        if engine.exitReason != nil {
+            finish()
+        } else {
+            release()
+        }
+    }
+
+    // MARK: Sending
+
+    /// Puts `message` in the mailbox. With `allowInline` and an idle server on a runtime that allows it, the caller
+    /// becomes the owner and must call ``drain(budget:)``.
+    func enqueue(_ message: Message<M>, allowInline: Bool = false, bypassCapacity: Bool = false) -> EnqueueResult {
+        let inline = allowInline && runtime.scheduler.allowsInlineDrain
+        let outcome = mailbox.withLock { mailbox -> EnqueueOutcome in
+            if mailbox.exitReason != nil { return .result(.dead) }
+            if !bypassCapacity, let capacity, mailbox.messages.count >= capacity {
+                switch overflowPolicy {
+                case .reject: return .result(.full)
+                case .dropNewest:
+                    mailbox.droppedMessages += 1
+                    return .result(.dropped)
+                }
+            }
+            mailbox.messages.append(message)
+            if mailbox.messages.count > mailbox.highWaterMark { mailbox.highWaterMark = mailbox.messages.count }
+            guard mailbox.status == .idle, !mailbox.isSuspended else { return .result(.queued) }
+            if inline {
+                mailbox.status = .running
+                return .result(.runInline)
+            }
+            mailbox.status = .scheduled
+            return .schedule
+        }
+        switch outcome {
+        case .schedule:
+            runtime.scheduler.schedule(self)
+            return .queued
+        case .result(.dropped):
+            if let observer { observer(Server<M>.Observation(server: id, time: runtime.now, event: .messageDropped)) }
+            return .dropped
+        case .result(let result):
+            return result
+        }
+    }
+
+    /// Queues a system request; returns false if the server had ended.
+    func enqueueSystem(_ request: SystemRequest<M>) -> Bool {
+        let mustSchedule = mailbox.withLock { mailbox -> Bool? in
+            if mailbox.exitReason != nil { return nil }
+            mailbox.system.append(request)
+            guard mailbox.status == .idle else { return false }
+            mailbox.status = .scheduled
+            return true
+        }
+        guard let mustSchedule else { return false }
+        if mustSchedule { runtime.scheduler.schedule(self) }
+        return true
+    }
+
+    /// Registers a caller to be failed with the exit reason if the server ends before answering; fails it at
+    /// once if the server has already ended.
+    func addWaiter(_ slot: ReplySlotBase) {
+        let reason = mailbox.withLock { mailbox -> ExitReason? in
+            if let reason = mailbox.exitReason { return reason }
+            mailbox.waiters.append(slot)
+            if mailbox.waiters.count >= mailbox.waitersPruneThreshold {
+                mailbox.waiters.removeAll { $0.isResolved }
+                mailbox.waitersPruneThreshold = Swift.max(16, mailbox.waiters.count * 2)
+            }
+            return nil
+        }
+        if let reason { _ = slot.fail(Self.exitedError(id, reason)) }
+    }
+
+    /// Calls `observer` once with the exit reason when the server ends (at once if it has).
+    func onExit(token: UInt64, _ observer: @escaping @Sendable (ExitReason) -> Void) {
+        let reason = mailbox.withLock { mailbox -> ExitReason? in
+            if let reason = mailbox.exitReason { return reason }
+            mailbox.exitObservers[token] = observer
+            return nil
+        }
+        if let reason { observer(reason) }
+    }
+
+    /// Removes an exit observer; true if it was still registered.
+    @discardableResult
+    func removeExitObserver(token: UInt64) -> Bool {
+        mailbox.withLock { $0.exitObservers.removeValue(forKey: token) != nil }
+    }
+
+    static func exitedError(_ id: ServerID, _ reason: ExitReason) -> StateServerError {
+        StateServerError(.serverExited, "server \(id) exited before replying", exitReason: reason)
+    }
+
+    // MARK: Draining
+
+    func runScheduled() { drain(budget: Self.batchSize) }
+
+    private enum Next {
+        case idle
+        case message(Message<M>)
+        case system(SystemRequest<M>)
+    }
+
+    /// Handles up to `budget` messages as the owner, then releases the server (rescheduling it if work remains).
+    func drain(budget: Int) {
+        var remaining = budget
+        while remaining > 0 {
+            let next = mailbox.withLock { mailbox -> Next in
+                if let request = mailbox.system.popFirst() { return .system(request) }
+                if !mailbox.isSuspended, let message = mailbox.messages.popFirst() { return .message(message) }
+                mailbox.status = .idle
+                return .idle
+            }
+            switch next {
+            case .idle:
+                return
+            case .message(let message):
+                handle(message)
+            case .system(let request):
+                handle(request)
+            }
+            if engine.exitReason != nil {
+                finish()
+                return
+            }
+            remaining -= 1
+        }
+        release()
+    }
+
+    /// Gives up ownership; reschedules the server if messages arrived meanwhile.
+    private func release() {
+        let mustSchedule = mailbox.withLock { mailbox -> Bool in
+            let hasWork = !mailbox.system.isEmpty || (!mailbox.isSuspended && !mailbox.messages.isEmpty)
+            mailbox.status = hasWork ? .scheduled : .idle
+            return hasWork
+        }
+        if mustSchedule { runtime.scheduler.schedule(self) }
+    }
+
+    private func handle(_ message: Message<M>) {
+        switch message {
+        case .event(let event):
+            engine.receive(event, into: &output)
+        case .timer(let kind, let generation):
+            engine.timerFired(kind, generation: generation, into: &output)
+        case .delayedInfo(let node):
+            guard let pending = delayedSends[node.token], pending === node else { return }
+            delayedSends[node.token] = nil
+            engine.receive(.info(node.info), into: &output)
+        case .effectDone(let info, let token):
+            guard effects.removeValue(forKey: token) != nil else { return }
+            engine.receive(.info(info), into: &output)
+        }
+        perform()
+    }
+
+    private func handle(_ request: SystemRequest<M>) {
+        switch request {
+        case .status(let slot):
+            let (queued, dropped, highWater, suspended) = mailbox.withLock {
+                ($0.messages.count, $0.droppedMessages, $0.highWaterMark, $0.isSuspended)
+            }
+            _ = slot.resolve(.success(ServerStatus(
+                id: id, state: engine.state, data: engine.data, isSuspended: suspended, queuedMessages: queued,
+                postponedEvents: engine.postponed.count, timeouts: engine.registeredTimeouts,
+                droppedMessages: dropped, mailboxHighWaterMark: highWater, handledEvents: engine.handledEvents)))
+        case .getState(let slot):
+            _ = slot.resolve(.success(StateSnapshot(state: engine.state, data: engine.data)))
+        case .replaceState(let transform, let slot):
+            var state = engine.state
+            var data = engine.data
+            do {
+                try transform(&state, &data)
+                engine.replace(state: state, data: data)
+                _ = slot.resolve(.success(StateSnapshot(state: state, data: data)))
+            } catch {
+                _ = slot.resolve(.failure(StateServerError(
+                    .invalidArgument, "replaceState's transform threw \(error); the state is unchanged")))
+            }
+        case .suspend(let slot):
+            mailbox.withLock { $0.isSuspended = true }
+            _ = slot.resolve(.success(()))
+        case .resume(let slot):
+            mailbox.withLock { $0.isSuspended = false }
+            _ = slot.resolve(.success(()))
+        case .stop(let reason):
+            engine.stop(reason, into: &output)
+            perform()
+        }
+    }
+
+    // MARK: Performing engine commands
+
+    /// Carries out the engine's commands and reports its traces, then clears the buffer.
+    private func perform() {
+        for command in output.commands {
+            switch command {
+            case .armTimer(let kind, let time, let generation):
+                let node = timerNode(for: kind)
+                runtime.timers.arm(node, at: deadline(for: time), generation: generation, target: self)
+            case .cancelTimer(let kind):
+                if let node = existingTimerNode(for: kind) { runtime.timers.cancel(node) }
+            case .startEffect(let effect):
+                startEffect(effect)
+            case .cancelStateEffects:
+                if !effects.isEmpty { cancelEffects(boundToStateOnly: true) }
+            case .sendToSelf(let info, nil, _):
+                _ = enqueue(.event(.info(info)), bypassCapacity: true)
+            case .sendToSelf(let info, let delay?, let reference):
+                let token = reference?.rawValue ?? IdentityCounter.next()
+                if let previous = delayedSends[token] { runtime.timers.cancel(previous) }
+                let node = SelfSendNode<M>(info: info, token: token)
+                delayedSends[token] = node
+                runtime.timers.arm(node, at: deadline(for: .after(delay)), generation: 0, target: self)
+            case .cancelSendToSelf(let reference):
+                if let node = delayedSends.removeValue(forKey: reference.rawValue) { runtime.timers.cancel(node) }
+            }
+        }
+        if let observer, !output.traces.isEmpty {
+            let now = runtime.now
+            for trace in output.traces { observer(Server<M>.Observation(server: id, time: now, event: trace)) }
+        }
+        output.clear()
+    }
+
+    private func deadline(for time: TimeoutTime) -> Int64 {
+        switch time {
+        case .after(let duration): RuntimeInstant(nanoseconds: runtime.timers.now).advanced(by: duration).nanoseconds
+        case .at(let instant): instant.nanoseconds
+        case .infinity: .max
+        }
+    }
+
+    private func timerNode(for kind: TimeoutKind<M.Timer>) -> EngineTimerNode<M> {
+        if let node = existingTimerNode(for: kind) { return node }
+        let node = EngineTimerNode<M>(kind: kind)
+        switch kind {
+        case .event: eventTimerNode = node
+        case .state: stateTimerNode = node
+        case .named(let name): namedTimerNodes[name] = node
+        }
+        return node
+    }
+
+    private func existingTimerNode(for kind: TimeoutKind<M.Timer>) -> EngineTimerNode<M>? {
+        switch kind {
+        case .event: eventTimerNode
+        case .state: stateTimerNode
+        case .named(let name): namedTimerNodes[name]
+        }
+    }
+
+    /// Called by the timer service (not the owner): only enqueues.
+    func timerFired(_ node: TimerNode, generation: UInt64) {
+        if let node = node as? EngineTimerNode<M> {
+            _ = enqueue(.timer(node.kind, generation: generation), bypassCapacity: true)
+        } else if let node = node as? SelfSendNode<M> {
+            _ = enqueue(.delayedInfo(node), bypassCapacity: true)
+        }
+    }
+
+    private func startEffect(_ effect: Effect<M>) {
+        let token = IdentityCounter.next()
+        let runtime = runtime
+        runtime.effectStarted()
+        let task = Task { [self] in
+            let info = await effect.operation()
+            if !Task.isCancelled { _ = enqueue(.effectDone(info, token: token), bypassCapacity: true) }
+            runtime.settle()
+            runtime.effectFinished()
+        }
+        effects[token] = (task, effect.isBoundToState)
+    }
+
+    private func cancelEffects(boundToStateOnly: Bool) {
+        for (token, effect) in effects where !boundToStateOnly || effect.isBoundToState {
+            effect.task.cancel()
+            effects[token] = nil
+        }
+    }
+
+    // MARK: Ending
+
+    /// The engine stopped: disarm everything, fail every pending caller, tell the exit observers.
+    private func finish() {
+        guard !isFinished, let reason = engine.exitReason else { return }
+        isFinished = true
+        perform()
+        for node in delayedSends.values { runtime.timers.cancel(node) }
+        delayedSends = [:]
+        for node in [eventTimerNode, stateTimerNode].compactMap({ $0 }) + Array(namedTimerNodes.values) {
+            runtime.timers.cancel(node)
+        }
+        cancelEffects(boundToStateOnly: false)
+        let (waiters, systemRequests, observers, droppedCount) = mailbox.withLock { mailbox in
+            mailbox.exitReason = reason
+            mailbox.status = .idle
+            let waiters = mailbox.waiters
+            let observers = Array(mailbox.exitObservers.values)
+            let dropped = mailbox.messages.count
+            mailbox.waiters = []
+            mailbox.exitObservers = [:]
+            mailbox.messages = RingBuffer()
+            return (waiters, mailbox.system.removeAll(), observers, dropped)
+        }
+        let error = Self.exitedError(id, reason)
+        for slot in waiters { _ = slot.fail(error) }
+        for request in systemRequests { _ = request.slot?.fail(error) }
+        if let observer {
+            if droppedCount > 0 {
+                for _ in 0..<droppedCount {
+                    observer(Server<M>.Observation(server: id, time: runtime.now, event: .messageDropped))
+                }
+            }
+            observer(Server<M>.Observation(server: id, time: runtime.now, event: .exited(reason)))
+        }
+        for exitObserver in observers { exitObserver(reason) }
+    }
+}
+
+/// The timer node of one timeout kind of one server.
+final class EngineTimerNode<M: StateMachine>: TimerNode, @unchecked Sendable {
+    // Safety: `kind` is immutable; the base class's state is guarded by the timer service.
+    let kind: TimeoutKind<M.Timer>
+    init(kind: TimeoutKind<M.Timer>) {
+        self.kind = kind
+        super.init()
+    }
+}
+
+/// A delayed message a server sent itself.
+final class SelfSendNode<M: StateMachine>: TimerNode, @unchecked Sendable {
+    // Safety: `info` and `token` are immutable; the base class's state is guarded by the timer service.
+    let info: M.Info
+    let token: UInt64
+    init(info: M.Info, token: UInt64) {
+        self.info = info
+        self.token = token
+        super.init()
+    }
+}

@@ -1,0 +1,87 @@
+/// A growable FIFO queue backed by a power-of-two ring: O(1) append, prepend and removal at both ends.
+///
+/// The framework's own deque (the package has no dependencies). Empty buffers allocate nothing, so an idle
+/// server's queues cost only their inline words.
+@usableFromInline
+struct RingBuffer<Element> {
+    @usableFromInline var storage: ContiguousArray<Element?> = []
+    @usableFromInline var head = 0
+    @usableFromInline var count = 0
+
+    @inlinable init() {}
+
+    @inlinable var isEmpty: Bool { count == 0 }
+
+    @inlinable var first: Element? { count == 0 ? nil : storage[head] }
+
+    @inlinable
+    mutating func append(_ element: Element) {
+        if count == storage.count { grow() }
+        storage[(head &+ count) & (storage.count &- 1)] = element
+        count &+= 1
+    }
+
+    @inlinable
+    mutating func prepend(_ element: Element) {
+        if count == storage.count { grow() }
+        head = (head &- 1) & (storage.count &- 1)
+        storage[head] = element
+        count &+= 1
+    }
+
+    /// Puts `elements` in front of the queue, keeping their order.
+    @inlinable
+    mutating func prepend<C: BidirectionalCollection>(contentsOf elements: C) where C.Element == Element {
+        for element in elements.reversed() { prepend(element) }
+    }
+
+    @inlinable
+    mutating func popFirst() -> Element? {
+        guard count > 0 else { return nil }
+        let element = storage[head].take()
+        head = (head &+ 1) & (storage.count &- 1)
+        count &-= 1
+        return element
+    }
+
+    /// Removes every element, returning them oldest first.
+    @inlinable
+    mutating func removeAll() -> [Element] {
+        var result: [Element] = []
+        result.reserveCapacity(count)
+        while let element = popFirst() { result.append(element) }
+        storage = []
+        head = 0
+        return result
+    }
+
+    /// Removes the elements for which `shouldRemove` is true, keeping the order of the rest.
+    @inlinable
+    mutating func removeAll(where shouldRemove: (Element) -> Bool) {
+        guard count > 0 else { return }
+        var kept = RingBuffer()
+        while let element = popFirst() {
+            if !shouldRemove(element) { kept.append(element) }
+        }
+        self = kept
+    }
+
+    /// The elements, oldest first, without removing them.
+    @inlinable
+    var elements: [Element] {
+        (0..<count).map { storage[(head &+ $0) & (storage.count &- 1)]! }
+    }
+
+    @usableFromInline
+    mutating func grow() {
+        let newCapacity = Swift.max(4, storage.count &* 2)
+        var newStorage = ContiguousArray<Element?>(repeating: nil, count: newCapacity)
+        for index in 0..<count {
+            newStorage[index] = storage[(head &+ index) & (storage.count &- 1)].take()
+        }
+        storage = newStorage
+        head = 0
+    }
+}
+
+extension RingBuffer: Sendable where Element: Sendable {}

@@ -1,0 +1,108 @@
+import Synchronization
+
+/// The timer service under a ``ManualClock``: a binary heap ordered by (deadline, insertion), fired only when the
+/// clock is advanced.
+final class ManualTimerService: TimerService, @unchecked Sendable {
+    // Safety: all mutable state is guarded by `lock`.
+    private let lock = Mutex(())
+    private var heap: [TimerNode] = []
+    private var sequence: UInt64 = 0
+    private var currentTime: Int64 = 0
+
+    var now: Int64 { lock.withLock { _ in currentTime } }
+
+    func arm(_ node: TimerNode, at deadline: Int64, generation: UInt64, target: any TimerTarget) {
+        lock.withLock { _ in
+            if node.isArmed { remove(node) }
+            sequence &+= 1
+            node.deadline = deadline
+            node.sequence = sequence
+            node.generation = generation
+            node.target = target
+            node.isArmed = true
+            node.heapIndex = heap.count
+            heap.append(node)
+            siftUp(heap.count - 1)
+        }
+    }
+
+    func cancel(_ node: TimerNode) {
+        lock.withLock { _ in
+            if node.isArmed {
+                remove(node)
+                node.target = nil
+            }
+        }
+    }
+
+    /// Removes and returns the earliest timer due at or before `limit`, moving `now` to its deadline; or moves
+    /// `now` to `limit` and returns nil when none is due.
+    func popDue(until limit: Int64) -> (any TimerTarget, TimerNode, UInt64)? {
+        lock.withLock { _ in
+            while let first = heap.first, first.deadline <= limit {
+                remove(first)
+                currentTime = Swift.max(currentTime, first.deadline)
+                if let target = first.target {
+                    first.target = nil
+                    return (target, first, first.generation)
+                }
+            }
+            currentTime = Swift.max(currentTime, limit)
+            return nil
+        }
+    }
+
+    /// The earliest armed deadline, if any.
+    var nextDeadline: Int64? { lock.withLock { _ in heap.first?.deadline } }
+
+    /// How many timers are armed.
+    var armedCount: Int { lock.withLock { _ in heap.count } }
+
+    private func precedes(_ a: TimerNode, _ b: TimerNode) -> Bool {
+        a.deadline != b.deadline ? a.deadline < b.deadline : a.sequence < b.sequence
+    }
+
+    private func remove(_ node: TimerNode) {
+        let index = node.heapIndex
+        let last = heap.count - 1
+        if index != last {
+            heap.swapAt(index, last)
+            heap[index].heapIndex = index
+        }
+        heap.removeLast()
+        node.isArmed = false
+        node.heapIndex = -1
+        if index < heap.count {
+            siftDown(index)
+            siftUp(index)
+        }
+    }
+
+    private func siftUp(_ start: Int) {
+        var index = start
+        while index > 0 {
+            let parent = (index - 1) / 2
+            guard precedes(heap[index], heap[parent]) else { return }
+            heap.swapAt(index, parent)
+            heap[index].heapIndex = index
+            heap[parent].heapIndex = parent
+            index = parent
+        }
+    }
+
+    private func siftDown(_ start: Int) {
+        var index = start
+        while true {
+            let left = 2 * index + 1
+            let right = left + 1
+            var smallest = index
+            if left < heap.count && precedes(heap[left], heap[smallest]) { smallest = left }
+            if right < heap.count && precedes(heap[right], heap[smallest]) { smallest = right }
+            if smallest == index { return }
+            heap.swapAt(index, smallest)
+            heap[index].heapIndex = index
+            heap[smallest].heapIndex = smallest
+            index = smallest
+        }
+    }
+}

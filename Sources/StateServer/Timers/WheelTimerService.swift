@@ -1,0 +1,150 @@
+/// The default runtime's timer service: a hashed timing wheel with a 1 ms tick, driven by one thread that
+/// sleeps until the next occupied slot (and not at all while no timer is armed).
+///
+/// Arming, re-arming and cancelling are O(1) (intrusive doubly linked slots). Timers fire at or up to about one
+/// tick after their deadline, in insertion order within a tick. A timer further out than one revolution
+/// (4.096 s) stays in its slot and is passed over until its round comes.
+final class WheelTimerService: TimerService, @unchecked Sendable {
+    // Safety: all mutable state is guarded by `lock`; targets are called after it is released.
+    private static let slotCount = 4096
+    private static let mask = slotCount - 1
+    private static let tickNanoseconds: Int64 = 1_000_000
+
+    private let lock = ConditionLock()
+    private let origin: Int64
+    private var heads = [TimerNode?](repeating: nil, count: WheelTimerService.slotCount)
+    private var tails = [TimerNode?](repeating: nil, count: WheelTimerService.slotCount)
+    private var occupied = [UInt64](repeating: 0, count: WheelTimerService.slotCount / 64)
+    private var armedCount = 0
+    /// The last tick whose slot was processed.
+    private var currentTick: Int64 = 0
+    /// The tick the thread sleeps until (`Int64.max` while it waits for any timer).
+    private var wakeTick: Int64 = .max
+    private var threadStarted = false
+    private var isStopped = false
+    private var sequence: UInt64 = 0
+
+    init() {
+        origin = monotonicNanoseconds()
+    }
+
+    var now: Int64 { monotonicNanoseconds() &- origin }
+
+    func arm(_ node: TimerNode, at deadline: Int64, generation: UInt64, target: any TimerTarget) {
+        lock.lock()
+        if node.isArmed { unlink(node) }
+        let tick = Swift.max((deadline + Self.tickNanoseconds - 1) / Self.tickNanoseconds, currentTick + 1)
+        node.deadline = tick
+        node.generation = generation
+        node.target = target
+        sequence &+= 1
+        node.sequence = sequence
+        link(node, slot: Int(tick & Int64(Self.mask)))
+        armedCount += 1
+        let mustStart = !threadStarted
+        threadStarted = true
+        if tick < wakeTick { lock.signal() }
+        lock.unlock()
+        if mustStart { startThread(name: "statem-timers") { [self] in run() } }
+    }
+
+    func cancel(_ node: TimerNode) {
+        lock.lock()
+        if node.isArmed {
+            unlink(node)
+            armedCount -= 1
+            node.target = nil
+        }
+        lock.unlock()
+    }
+
+    /// Stops the thread; armed timers no longer fire.
+    func shutdown() {
+        lock.withLock {
+            isStopped = true
+            lock.signal()
+        }
+    }
+
+    private func link(_ node: TimerNode, slot: Int) {
+        node.slot = slot
+        node.isArmed = true
+        node.next = nil
+        node.previous = tails[slot]
+        if let tail = tails[slot] { tail.next = node } else { heads[slot] = node }
+        tails[slot] = node
+        occupied[slot >> 6] |= 1 << UInt64(slot & 63)
+    }
+
+    private func unlink(_ node: TimerNode) {
+        let slot = node.slot
+        if let previous = node.previous { previous.next = node.next } else { heads[slot] = node.next }
+        if let next = node.next { next.previous = node.previous } else { tails[slot] = node.previous }
+        node.next = nil
+        node.previous = nil
+        node.isArmed = false
+        if heads[slot] == nil { occupied[slot >> 6] &= ~(1 << UInt64(slot & 63)) }
+    }
+
+    /// Ticks from `currentTick` to the next occupied slot (at most one revolution).
+    private func ticksToNextOccupied() -> Int64 {
+        var slot = Int((currentTick + 1) & Int64(Self.mask))
+        var distance = 0
+        while distance < Self.slotCount {
+            let bit = slot & 63
+            let word = occupied[slot >> 6] >> UInt64(bit)
+            if word != 0 { return Int64(Swift.min(distance + word.trailingZeroBitCount, Self.slotCount - 1)) + 1 }
+            distance += 64 - bit
+            slot = (slot + 64 - bit) & Self.mask
+        }
+        return Int64(Self.slotCount)
+    }
+
+    private func run() {
+        var fired: [(any TimerTarget, TimerNode, UInt64)] = []
+        lock.lock()
+        while !isStopped {
+            if armedCount == 0 {
+                wakeTick = .max
+                lock.wait()
+                continue
+            }
+            let nowTick = now / Self.tickNanoseconds
+            if nowTick <= currentTick {
+                let distance = ticksToNextOccupied()
+                wakeTick = currentTick + distance
+                let sleep = wakeTick * Self.tickNanoseconds - now
+                if sleep > 0 { lock.wait(nanoseconds: sleep) }
+                continue
+            }
+            // Process every tick that has passed (a full revolution at most).
+            let lastTick = Swift.min(nowTick, currentTick + Int64(Self.slotCount))
+            var tick = currentTick + 1
+            while tick <= lastTick {
+                let slot = Int(tick & Int64(Self.mask))
+                var node = heads[slot]
+                while let current = node {
+                    node = current.next
+                    if current.deadline <= nowTick {
+                        unlink(current)
+                        armedCount -= 1
+                        if let target = current.target {
+                            fired.append((target, current, current.generation))
+                            current.target = nil
+                        }
+                    }
+                }
+                tick += 1
+            }
+            currentTick = nowTick
+            wakeTick = .max
+            if !fired.isEmpty {
+                lock.unlock()
+                for (target, node, generation) in fired { target.timerFired(node, generation: generation) }
+                fired.removeAll(keepingCapacity: fired.count < 4096)
+                lock.lock()
+            }
+        }
+        lock.unlock()
+    }
+}
