@@ -17,6 +17,9 @@ let package = Package(
         .target(name: "StateServerTesting", dependencies: ["StateServer"], swiftSettings: strict),
         .target(name: "Machines", dependencies: ["StateServer"], swiftSettings: strict),
         .executableTarget(name: "statem", dependencies: ["StateServer", "Machines"], swiftSettings: strict),
+        .executableTarget(
+            name: "GettingStarted", dependencies: ["StateServer"], path: "Examples/GettingStarted",
+            swiftSettings: strict),
         .testTarget(
             name: "StateServerTests",
             dependencies: ["StateServer", "StateServerTesting", "Machines"],

@@ -33,7 +33,7 @@ public enum TimeoutTime: Hashable, Sendable, CustomStringConvertible {
     /// `after(5s)`, `at(t=1.000s)` or `infinity`.
     public var description: String {
         switch self {
-        case .after(let duration): "after(\(duration))"
+        case .after(let duration): "after(\(duration.shortDescription))"
         case .at(let instant): "at(\(instant))"
         case .infinity: "infinity"
         }
@@ -59,4 +59,25 @@ public struct SelfMessageReference: Hashable, Sendable, CustomStringConvertible 
 
     /// `#Timer<N>`.
     public var description: String { "#Timer<\(rawValue)>" }
+}
+
+extension Duration {
+    /// `30s`, `1.5s`, `250ms`, `40µs`, `12ns`: for traces.
+    var shortDescription: String {
+        let nanoseconds = self.nanoseconds
+        func trimmed(_ value: Int64, _ scale: Int64, _ unit: String) -> String {
+            let whole = value / scale
+            let fraction = abs(value % scale)
+            guard fraction != 0 else { return "\(whole)\(unit)" }
+            var digits = String(fraction)
+            digits = String(repeating: "0", count: String(scale).count - 1 - digits.count) + digits
+            while digits.last == "0" { digits.removeLast() }
+            return "\(value < 0 && whole == 0 ? "-" : "")\(whole).\(digits)\(unit)"
+        }
+        let magnitude = abs(nanoseconds)
+        if magnitude >= 1_000_000_000 { return trimmed(nanoseconds, 1_000_000_000, "s") }
+        if magnitude >= 1_000_000 { return trimmed(nanoseconds, 1_000_000, "ms") }
+        if magnitude >= 1_000 { return trimmed(nanoseconds, 1_000, "µs") }
+        return "\(nanoseconds)ns"
+    }
 }
