@@ -17,12 +17,15 @@ let package = Package(
         .target(name: "StateServerTesting", dependencies: ["StateServer"], swiftSettings: strict),
         .target(name: "Machines", dependencies: ["StateServer"], swiftSettings: strict),
         .executableTarget(name: "statem", dependencies: ["StateServer", "Machines"], swiftSettings: strict),
-        .executableTarget(
-            name: "GettingStarted", dependencies: ["StateServer"], path: "Examples/GettingStarted",
+        .target(
+            name: "GettingStartedDoor", dependencies: ["StateServer"], path: "Examples/GettingStarted/Door",
             swiftSettings: strict),
+        .executableTarget(
+            name: "GettingStarted", dependencies: ["StateServer", "GettingStartedDoor"],
+            path: "Examples/GettingStarted", exclude: ["Door"], swiftSettings: strict),
         .testTarget(
             name: "StateServerTests",
-            dependencies: ["StateServer", "StateServerTesting", "Machines"],
+            dependencies: ["StateServer", "StateServerTesting", "Machines", "GettingStartedDoor"],
             swiftSettings: strict
         ),
     ]

@@ -70,8 +70,7 @@ struct StateServerBenchmarks {
 
     static func log(_ message: String) {
         var line = message + "\n"
-        line.withUTF8 { _ = fwrite($0.baseAddress, 1, $0.count, stderr) }
-        fflush(stderr)
+        line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }
 }
 

@@ -11,7 +11,7 @@ public struct StateServerError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, as an extensible set of codes.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String, Sendable {
-            case noSuchServer, serverExited, callTimeout, callingSelf, mailboxFull, ignored, startFailed
+            case noSuchServer, serverExited, callTimeout, mailboxFull, ignored, startFailed
             case invalidAction, invalidTransition, invalidArgument, stopTimeout, cancelled, alreadyRegistered
             case invalidTable, duplicateReply
         }
@@ -24,8 +24,6 @@ public struct StateServerError: Error, Sendable, CustomStringConvertible {
         public static let serverExited = Code(.serverExited)
         /// No reply came within the caller's timeout. A reply that arrives later is dropped.
         public static let callTimeout = Code(.callTimeout)
-        /// A server's own code awaited a call to that same server, which could never be answered.
-        public static let callingSelf = Code(.callingSelf)
         /// A bounded mailbox was full and its overflow policy rejects new messages.
         public static let mailboxFull = Code(.mailboxFull)
         /// The machine's `start` returned `.ignore`: no server was started.

@@ -28,8 +28,8 @@ import Darwin
 public final class Runtime: Sendable {
     let timers: any TimerService
     let scheduler: any Scheduler
-    /// The manual scheduler, when running in virtual time.
-    let manualScheduler: ManualScheduler?
+    /// The manual clock, when running in virtual time.
+    let manualClock: ManualClock?
     private let effects = Mutex(EffectTracker())
 
     /// A runtime on the system clock with `workers` worker threads (by default one per core). Threads start on
@@ -38,21 +38,21 @@ public final class Runtime: Sendable {
         let count = workers ?? Self.processorCount
         timers = WheelTimerService()
         scheduler = WorkerPool(workers: count)
-        manualScheduler = nil
+        manualClock = nil
     }
 
     /// A runtime in virtual time, driven by `clock`. A clock drives one runtime.
     public init(clock: ManualClock) {
         timers = clock.timers
         scheduler = clock.scheduler
-        manualScheduler = clock.scheduler
+        manualClock = clock
     }
 
     /// A process-wide runtime on the system clock, created on first use.
     public static let shared = Runtime()
 
     /// Whether this runtime runs in virtual time.
-    public var isVirtual: Bool { manualScheduler != nil }
+    public var isVirtual: Bool { manualClock != nil }
 
     /// The current instant on this runtime's clock.
     public var now: RuntimeInstant { RuntimeInstant(nanoseconds: timers.now) }
@@ -78,9 +78,10 @@ public final class Runtime: Sendable {
         }
     }
 
-    /// In virtual time, drains every busy server; under the system clock, does nothing.
+    /// In virtual time, drains every busy server and fires timers already due; under the system clock, does
+    /// nothing.
     func settle() {
-        manualScheduler?.drain()
+        manualClock?.settle()
     }
 
     /// Waits until every effect started by this runtime's servers has finished and its result was handled.
@@ -164,6 +165,12 @@ public final class ManualClock: Sendable {
             target.timerFired(node, generation: generation)
             scheduler.drain()
         }
+    }
+
+    /// Drains every busy server and fires every timer already due (a past absolute timeout, a zero delay),
+    /// without moving time.
+    func settle() {
+        advance(to: now)
     }
 
     /// Fires every armed timer, however far away, advancing time to the last deadline.

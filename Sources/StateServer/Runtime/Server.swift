@@ -93,7 +93,10 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
         core.runtime.settle()
         if slot.isResolved { return slot }
         core.addWaiter(slot)
-        if let timeout { slot.armTimeout(after: timeout, on: core.runtime.timers, server: core.id) }
+        if let timeout {
+            slot.armTimeout(after: timeout, on: core.runtime.timers, server: core.id)
+            core.runtime.settle()
+        }
         return slot
     }
 
@@ -149,6 +152,7 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
         core.runtime.settle()
         if let timeout {
             exited.armTimeout(after: timeout, on: core.runtime.timers, server: core.id, code: .stopTimeout)
+            core.runtime.settle()
         }
         do {
             _ = try await exited.wait()
@@ -244,7 +248,10 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
         core.runtime.settle()
         if let result = slot.currentResult { return try result.get() }
         core.addWaiter(slot)
-        if let timeout { slot.armTimeout(after: timeout, on: core.runtime.timers, server: core.id) }
+        if let timeout {
+            slot.armTimeout(after: timeout, on: core.runtime.timers, server: core.id)
+            core.runtime.settle()
+        }
         return try await slot.wait()
     }
 }
