@@ -105,6 +105,13 @@ struct Engine<M: StateMachine>: Sendable {
         terminate(reason, into: &output)
     }
 
+    /// Ends the engine without calling `terminate` (a brutal kill): exit reason ``ExitReason/killed``.
+    @usableFromInline
+    mutating func kill(into output: inout EngineOutput<M>) {
+        guard exitReason == nil else { return }
+        terminate(.killed, callingTerminate: false, into: &output)
+    }
+
     /// Replaces state and data from outside (`sys:replace_state`): a rename, so no enter call, no retry of
     /// postponed events and no timeout is cancelled.
     @usableFromInline
@@ -396,14 +403,18 @@ struct Engine<M: StateMachine>: Sendable {
     }
 
     /// Calls `terminate` and marks the engine stopped; its timers are disarmed and its queues dropped.
-    private mutating func terminate(_ reason: ExitReason, into output: inout EngineOutput<M>) {
+    private mutating func terminate(
+        _ reason: ExitReason, callingTerminate: Bool = true, into output: inout EngineOutput<M>
+    ) {
         guard exitReason == nil else { return }
         output.trace(.stopping(reason, in: state))
         var finalReason = reason
-        do {
-            try machine.terminate(reason: reason, state: state, data: data)
-        } catch {
-            finalReason = .error(error)
+        if callingTerminate {
+            do {
+                try machine.terminate(reason: reason, state: state, data: data)
+            } catch {
+                finalReason = .error(error)
+            }
         }
         exitReason = finalReason
         if eventTimer.map({ !$0.isZero }) == true { output.commands.append(.cancelTimer(.event)) }

@@ -16,13 +16,16 @@ enum SystemRequest<M: StateMachine>: Sendable {
     case suspend(ReplySlot<Void>)
     case resume(ReplySlot<Void>)
     case stop(ExitReason)
+    case kill
+    /// A linked server ended: trap it as an event, or end this server too.
+    case linkedExit(ServerID, ExitReason)
 
     var slot: ReplySlotBase? {
         switch self {
         case .status(let slot): slot
         case .getState(let slot), .replaceState(_, let slot): slot
         case .suspend(let slot), .resume(let slot): slot
-        case .stop: nil
+        case .stop, .kill, .linkedExit: nil
         }
     }
 }
@@ -75,6 +78,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     let capacity: Int?
     let overflowPolicy: ServerOptions<M>.OverflowPolicy
     let observer: (@Sendable (Server<M>.Observation) -> Void)?
+    let trapsExits: Bool
 
     // Owner state.
     var engine: Engine<M>
@@ -96,6 +100,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         self.capacity = options.mailboxCapacity
         self.overflowPolicy = options.overflowPolicy
         self.observer = options.observer
+        self.trapsExits = options.trapsExits
         self.output = EngineOutput(isTracing: options.observer != nil)
     }
 
@@ -293,6 +298,18 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
             _ = slot.resolve(.success(()))
         case .stop(let reason):
             engine.stop(reason, into: &output)
+            perform()
+        case .kill:
+            engine.kill(into: &output)
+            perform()
+        case .linkedExit(let server, let reason):
+            if trapsExits {
+                engine.receive(.exit(server, reason), into: &output)
+            } else if case .normal = reason {
+                return
+            } else {
+                engine.stop(reason, into: &output)
+            }
             perform()
         }
     }

@@ -17,15 +17,21 @@ public struct ServerOptions<M: StateMachine>: Sendable {
     /// Called, on the thread running the server, for every step of the server (see ``TraceEvent``). Keep it
     /// cheap and non-blocking. Without an observer, no trace is built at all.
     public var observer: (@Sendable (Server<M>.Observation) -> Void)?
+    /// Whether the end of a linked server arrives as an ``Event/exit(_:_:)`` event instead of ending this server
+    /// (`process_flag(trap_exit, true)`). Defaults to `false`: a linked server's abnormal end ends this one with
+    /// the same reason, a normal end is ignored.
+    public var trapsExits: Bool
 
-    /// Creates options; by default the mailbox is unbounded and nothing observes the server.
+    /// Creates options; by default the mailbox is unbounded, exits are not trapped and nothing observes the server.
     public init(
         mailboxCapacity: Int? = nil,
         overflowPolicy: OverflowPolicy = .reject,
+        trapsExits: Bool = false,
         observer: (@Sendable (Server<M>.Observation) -> Void)? = nil
     ) {
         self.mailboxCapacity = mailboxCapacity
         self.overflowPolicy = overflowPolicy
+        self.trapsExits = trapsExits
         self.observer = observer
     }
 }

@@ -1,0 +1,70 @@
+/// What every server handle can do regardless of its machine type: the type-erased view supervisors,
+/// registries and links work with (`any ServerHandle`).
+///
+/// ``Server`` conforms; recover the typed handle with `handle as? Server<M>`.
+public protocol ServerHandle: Sendable {
+    /// The server's identity.
+    var id: ServerID { get }
+    /// Whether the server is still running.
+    var isAlive: Bool { get }
+    /// Why the server ended, or `nil` while it runs.
+    var exitReason: ExitReason? { get }
+    /// Stops the server with `reason`, calling `terminate`, and waits until it has ended.
+    func stop(_ reason: ExitReason, timeout: Duration?) async throws
+    /// Ends the server at its next message boundary without calling `terminate` (`exit(Pid, kill)`): its exit
+    /// reason is ``ExitReason/killed``. Does nothing if it has ended.
+    func kill()
+    /// Waits until the server ends and returns its exit reason.
+    func waitForExit() async -> ExitReason
+    /// Calls `handler` with the exit reason when the server ends (at once if it has).
+    @discardableResult
+    func monitor(_ handler: @escaping @Sendable (ExitReason) -> Void) -> MonitorReference
+    /// Removes a monitor; false if it had already fired or was removed.
+    @discardableResult
+    func demonitor(_ reference: MonitorReference) -> Bool
+    /// Delivers a linked server's end to this server (used by links).
+    func deliverLinkedExit(from server: ServerID, reason: ExitReason)
+}
+
+extension Server: ServerHandle {
+    /// Ends the server at its next message boundary without calling `terminate`.
+    public func kill() {
+        _ = core.enqueueSystem(.kill)
+        core.runtime.settle()
+    }
+
+    /// Delivers a linked server's end: an ``Event/exit(_:_:)`` event if this server traps exits, otherwise
+    /// this server ends with the same reason (a normal end is ignored).
+    public func deliverLinkedExit(from server: ServerID, reason: ExitReason) {
+        _ = core.enqueueSystem(.linkedExit(server, reason))
+        core.runtime.settle()
+    }
+
+    /// Links this server with `other`: when either ends, the other receives its exit (see
+    /// ``ServerOptions/trapsExits``). Linking a server that has already ended delivers its exit at once.
+    /// Returns a token for ``unlink(_:)``.
+    @discardableResult
+    public func link(_ other: any ServerHandle) -> Link {
+        let token = MonitorReference(rawValue: IdentityCounter.next())
+        let me: any ServerHandle = self
+        let forward = other.monitor { reason in me.deliverLinkedExit(from: other.id, reason: reason) }
+        let backward = monitor { reason in other.deliverLinkedExit(from: me.id, reason: reason) }
+        return Link(reference: token, first: me, second: other, firstMonitor: backward, secondMonitor: forward)
+    }
+
+    /// Removes a link made with ``link(_:)``; neither side is told of the other's end afterwards.
+    public func unlink(_ link: Link) {
+        link.first.demonitor(link.firstMonitor)
+        link.second.demonitor(link.secondMonitor)
+    }
+}
+
+/// A link between two servers, returned by ``Server/link(_:)``.
+public struct Link: Sendable {
+    /// The link's identity.
+    public let reference: MonitorReference
+    let first: any ServerHandle
+    let second: any ServerHandle
+    let firstMonitor: MonitorReference
+    let secondMonitor: MonitorReference
+}
