@@ -223,12 +223,11 @@ struct Engine<M: StateMachine>: Sendable {
         }
         // Step 5: any processed event cancels the event timeout.
         if event != nil { cancelTimer(.event, into: &output) }
-        // Step 6: timeouts, in action order (restarting one moves it to the back of the zero queue).
-        for (kind, operation) in pending.timeouts {
-            if let failure = apply(operation, to: kind, into: &output) {
-                terminate(failure, into: &output)
-                return
-            }
+        // Step 6: timeouts. Per kind only the last action counts (across the event and its enter calls); those
+        // are applied in action order (restarting a pending zero timeout moves it to the back of the zero queue).
+        for (index, (kind, operation)) in pending.timeouts.enumerated()
+        where !pending.timeouts[(index + 1)...].contains(where: { $0.0 == kind }) {
+            apply(operation, to: kind, into: &output)
         }
         // Step 7: inserted events go first, first action first.
         if !pending.nextEvents.isEmpty { queue.prepend(contentsOf: pending.nextEvents) }
@@ -294,6 +293,10 @@ struct Engine<M: StateMachine>: Sendable {
                 }
                 pending.nextEvents.append(event)
             case .timeout(let kind, let operation):
+                // Validated here, like every action, so nothing after an invalid one runs (§1.7).
+                if case .set(.after(let duration), _) = operation, duration < .zero {
+                    return invalidAction("\(kind) after \(duration) in \(state): a relative timeout cannot be negative")
+                }
                 pending.timeouts.append((kind, operation))
             case .effect(let effect):
                 output.commands.append(.startEffect(effect))
@@ -304,6 +307,8 @@ struct Engine<M: StateMachine>: Sendable {
                 output.commands.append(.sendToSelf(info, after: delay, reference))
             case .cancelSendToSelf(let reference):
                 output.commands.append(.cancelSendToSelf(reference))
+            case .report(let message):
+                output.commands.append(.report(message))
             }
         }
         return nil
@@ -350,7 +355,7 @@ struct Engine<M: StateMachine>: Sendable {
 
     private mutating func apply(
         _ operation: TimeoutOperation<M.Timeout>, to kind: TimeoutKind<M.Timer>, into output: inout EngineOutput<M>
-    ) -> ExitReason? {
+    ) {
         switch operation {
         case .cancel, .set(.infinity, _):
             cancelTimer(kind, into: &output)
@@ -362,12 +367,8 @@ struct Engine<M: StateMachine>: Sendable {
                 start(kind, .zero, content, into: &output)
             }
         case .set(let time, let content):
-            if case .after(let duration) = time, duration < .zero {
-                return invalidAction("\(kind) after \(duration) in \(state): a relative timeout cannot be negative")
-            }
             start(kind, time, content, into: &output)
         }
-        return nil
     }
 
     private mutating func start(

@@ -13,6 +13,8 @@ enum EngineCommand<M: StateMachine>: Sendable {
     case sendToSelf(M.Info, after: Duration?, SelfMessageReference?)
     /// Cancel a delayed message to self.
     case cancelSendToSelf(SelfMessageReference)
+    /// Report a warning.
+    case report(String)
 }
 
 /// One observable step of a server, for observers, traces and the test kit.
@@ -37,6 +39,8 @@ public enum TraceEvent<M: StateMachine>: Sendable {
     case exited(ExitReason)
     /// A bounded mailbox with the `dropNewest` policy dropped a message.
     case messageDropped
+    /// The machine reported a warning with ``Action/report(_:)``.
+    case reported(String)
 }
 
 /// The engine's reusable output buffer: the runtime keeps one per drain so a step allocates nothing.

@@ -13,6 +13,7 @@ public struct Action<M: StateMachine>: Sendable {
         case effect(Effect<M>)
         case sendToSelf(M.Info, after: Duration?, SelfMessageReference?)
         case cancelSendToSelf(SelfMessageReference)
+        case report(String)
     }
 
     @usableFromInline let kind: Kind
@@ -86,6 +87,10 @@ public struct Action<M: StateMachine>: Sendable {
 
     /// Cancels a delayed message sent to self that has not been delivered yet; nothing happens otherwise.
     public static func cancelSend(_ reference: SelfMessageReference) -> Action { Action(.cancelSendToSelf(reference)) }
+
+    /// Reports something worth a warning (an unexpected message, say) to the server's observer and the
+    /// runtime's reporter, without stopping the server.
+    public static func report(_ message: String) -> Action { Action(.report(message)) }
 
     /// Runs async work off the server and delivers its outcome as an ``Event/info(_:)`` event.
     ///

@@ -31,21 +31,27 @@ public final class Runtime: Sendable {
     /// The manual clock, when running in virtual time.
     let manualClock: ManualClock?
     private let effects = Mutex(EffectTracker())
+    /// Receives warnings and abnormal exits of every server.
+    let reporter: (@Sendable (RuntimeReport) -> Void)?
 
     /// A runtime on the system clock with `workers` worker threads (by default one per core). Threads start on
-    /// first use.
-    public init(workers: Int? = nil) {
+    /// first use. `reporter` receives warnings and abnormal exits; by default they are printed to standard error
+    /// (normal and shutdown exits are never reported).
+    public init(workers: Int? = nil, reporter: (@Sendable (RuntimeReport) -> Void)? = RuntimeReport.printToStandardError) {
         let count = workers ?? Self.processorCount
         timers = WheelTimerService()
         scheduler = WorkerPool(workers: count)
         manualClock = nil
+        self.reporter = reporter
     }
 
-    /// A runtime in virtual time, driven by `clock`. A clock drives one runtime.
-    public init(clock: ManualClock) {
+    /// A runtime in virtual time, driven by `clock`. A clock drives one runtime. By default nothing is reported;
+    /// pass a `reporter` to collect warnings and abnormal exits in a test.
+    public init(clock: ManualClock, reporter: (@Sendable (RuntimeReport) -> Void)? = nil) {
         timers = clock.timers
         scheduler = clock.scheduler
         manualClock = clock
+        self.reporter = reporter
     }
 
     /// A process-wide runtime on the system clock, created on first use.
@@ -176,5 +182,37 @@ public final class ManualClock: Sendable {
     /// Fires every armed timer, however far away, advancing time to the last deadline.
     public func runAllTimers() {
         while let deadline = timers.nextDeadline { advance(to: RuntimeInstant(nanoseconds: deadline)) }
+    }
+}
+
+/// A warning or an abnormal exit, as passed to a runtime's reporter (`logger` reports in OTP).
+public struct RuntimeReport: Sendable, CustomStringConvertible {
+    /// What is reported.
+    public enum Kind: Sendable {
+        /// A machine reported a warning with ``Action/report(_:)`` (for example an unexpected message).
+        case warning(String)
+        /// A server ended with a reason that is not normal or shutdown.
+        case terminated(ExitReason)
+    }
+
+    /// The server concerned.
+    public var server: ServerID
+    /// The machine's type name.
+    public var machine: String
+    /// What happened.
+    public var kind: Kind
+
+    /// `StateServer: <N> (Machine) terminated: reason` or `… warning: message`.
+    public var description: String {
+        switch kind {
+        case .warning(let message): "StateServer: \(server) (\(machine)) warning: \(message)"
+        case .terminated(let reason): "StateServer: \(server) (\(machine)) terminated: \(reason)"
+        }
+    }
+
+    /// The default reporter of the real runtime: one line on standard error per report.
+    public static let printToStandardError: @Sendable (RuntimeReport) -> Void = { report in
+        let line = report.description + "\n"
+        _ = line.withCString { write(2, $0, strlen($0)) }
     }
 }

@@ -339,6 +339,9 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
                 runtime.timers.arm(node, at: deadline(for: .after(delay)), generation: 0, target: self)
             case .cancelSendToSelf(let reference):
                 if let node = delayedSends.removeValue(forKey: reference.rawValue) { runtime.timers.cancel(node) }
+            case .report(let message):
+                observer?(Server<M>.Observation(server: id, time: runtime.now, event: .reported(message)))
+                runtime.reporter?(RuntimeReport(server: id, machine: "\(M.self)", kind: .warning(message)))
             }
         }
         if let observer, !output.traces.isEmpty {
@@ -438,6 +441,9 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
                 }
             }
             observer(Server<M>.Observation(server: id, time: runtime.now, event: .exited(reason)))
+        }
+        if !reason.isNormal {
+            runtime.reporter?(RuntimeReport(server: id, machine: "\(M.self)", kind: .terminated(reason)))
         }
         for exitObserver in observers { exitObserver(reason) }
     }
