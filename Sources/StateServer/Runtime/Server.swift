@@ -291,3 +291,17 @@ extension ServerCore {
     /// The exit reason, once the server has ended.
     var exitReason: ExitReason? { mailbox.withLock { $0.exitReason } }
 }
+
+extension Server {
+    /// The current state and data, read synchronously: in virtual time, where every server is idle between
+    /// operations, this always succeeds; on the real runtime it returns `nil` unless the snapshot is immediate.
+    /// For test kits; application code uses ``getState(timeout:)``.
+    package func snapshotNow() -> StateSnapshot<M>? {
+        let slot = ReplySlot<StateSnapshot<M>>(owner: nil)
+        guard core.enqueueSystem(.getState(slot)) else { return nil }
+        core.runtime.settle()
+        if case .success(let snapshot)? = slot.currentResult { return snapshot }
+        _ = slot.fail(StateServerError(.cancelled, "snapshot abandoned"))
+        return nil
+    }
+}
