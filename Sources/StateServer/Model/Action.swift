@@ -115,14 +115,17 @@ extension Action where M.Timeout == Void {
     /// Starts (or restarts) the event timeout for a machine whose timeouts carry nothing.
     public static func eventTimeout(_ time: TimeoutTime) -> Action { eventTimeout(time, ()) }
     /// Starts (or restarts) the event timeout after `duration`.
+    @_disfavoredOverload
     public static func eventTimeout(_ duration: Duration) -> Action { eventTimeout(.after(duration), ()) }
     /// Starts (or restarts) the state timeout for a machine whose timeouts carry nothing.
     public static func stateTimeout(_ time: TimeoutTime) -> Action { stateTimeout(time, ()) }
     /// Starts (or restarts) the state timeout after `duration`.
+    @_disfavoredOverload
     public static func stateTimeout(_ duration: Duration) -> Action { stateTimeout(.after(duration), ()) }
     /// Starts (or restarts) the named timeout for a machine whose timeouts carry nothing.
     public static func timeout(_ name: M.Timer, _ time: TimeoutTime) -> Action { timeout(name, time, ()) }
     /// Starts (or restarts) the named timeout `name` after `duration`.
+    @_disfavoredOverload
     public static func timeout(_ name: M.Timer, _ duration: Duration) -> Action { timeout(name, .after(duration), ()) }
 }
 
