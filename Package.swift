@@ -23,9 +23,36 @@ let package = Package(
         .executableTarget(
             name: "GettingStarted", dependencies: ["StateServer", "GettingStartedDoor"],
             path: "Examples/GettingStarted", exclude: ["Door"], swiftSettings: strict),
+        .target(
+            name: "ClassicServers", dependencies: ["StateServer"], path: "Examples/ClassicServers",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "Counter", dependencies: ["ClassicServers", "StateServer"], path: "Examples/Counter",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "Stack", dependencies: ["ClassicServers", "StateServer"], path: "Examples/Stack",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "KeyValueStore", dependencies: ["ClassicServers", "StateServer"], path: "Examples/KeyValueStore",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "SessionStore", dependencies: ["ClassicServers", "StateServer"], path: "Examples/SessionStore",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "ConfigurableCache", dependencies: ["ClassicServers", "StateServer"], path: "Examples/ConfigurableCache",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "PeriodicTask", dependencies: ["ClassicServers", "StateServer"], path: "Examples/PeriodicTask",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "CacheWithTimeout", dependencies: ["ClassicServers", "StateServer"], path: "Examples/CacheWithTimeout",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "SlowOperation", dependencies: ["ClassicServers", "StateServer"], path: "Examples/SlowOperation",
+            swiftSettings: strict),
         .testTarget(
             name: "StateServerTests",
-            dependencies: ["StateServer", "StateServerTesting", "Machines", "GettingStartedDoor"],
+            dependencies: ["StateServer", "StateServerTesting", "Machines", "GettingStartedDoor", "ClassicServers"],
             swiftSettings: strict
         ),
     ]

@@ -153,6 +153,18 @@ import Testing
         RuntimeExpect.reply(pending, 11)
     }
 
+    @Test func pendingReplyCanBeAwaitedFromSeveralTasks() async throws {
+        let clock = ManualClock()
+        let runtime = Runtime(clock: clock)
+        let server = try runtime.start(RuntimeProbe())
+        let pending = server.request(timeout: nil) { .hold($0) }
+        async let first = pending.value()
+        async let second = pending.value()
+        try server.cast(.release(17))
+        #expect(try await first == 17)
+        #expect(try await second == 17)
+    }
+
     @Test func cancelledRequestFailsWithCancelledAndItsLateReplyIsDropped() async throws {
         let clock = ManualClock()
         let runtime = Runtime(clock: clock)

@@ -41,6 +41,18 @@ import Testing
         #expect(snapshot.data.log == ["internal:first", "info:hello"])
     }
 
+    @Test func serverThatStopsDuringItsInitialEventsIsReturnedAlreadyEnded() async throws {
+        let runtime = Runtime(clock: ManualClock())
+        let terminations = RuntimeRecording<String>()
+        let machine = RuntimeProbe(
+            startActions: [.nextEvent(.cast(.stop(.shutdown("early"))))], terminations: terminations)
+        let server = try runtime.start(machine)
+        #expect(!server.isAlive)
+        #expect(RuntimeExpect.label(server.exitReason) == "shutdown(early)")
+        #expect(terminations.elements == ["shutdown(early) in idle"])
+        RuntimeExpect.failure(server.request { .echo(1, $0) }, .noSuchServer)
+    }
+
     // MARK: Stop
 
     @Test func stopRunsTerminateWithTheReasonAndReturnsAfterTheServerEnded() async throws {

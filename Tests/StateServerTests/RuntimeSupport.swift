@@ -92,6 +92,7 @@ struct RuntimeProbe: StateMachine {
         case becomeBusy
         case becomeIdle
         case stop(ExitReason)
+        case eventTimeout(Duration)
         case stateTimeout(Duration)
         case namedTimeout(String, Duration)
     }
@@ -134,6 +135,9 @@ struct RuntimeProbe: StateMachine {
             return .keep
         case .internal(.note(let text)):
             data.log.append("internal:\(text)")
+            return .keep
+        case .eventTimeout:
+            data.log.append("eventTimeout in \(state)")
             return .keep
         case .stateTimeout:
             data.log.append("stateTimeout in \(state)")
@@ -190,6 +194,8 @@ struct RuntimeProbe: StateMachine {
             return .goto(.idle)
         case .stop(let reason):
             return .stop(reason)
+        case .eventTimeout(let duration):
+            return .keep(.eventTimeout(duration))
         case .stateTimeout(let duration):
             return .keep(.stateTimeout(duration))
         case .namedTimeout(let name, let duration):
@@ -224,10 +230,11 @@ enum RuntimeExpect {
         case .postponed(let event): "postponed(\(label(event)))"
         case .replied(let value, let wasDelivered): "replied(\(value), delivered: \(wasDelivered))"
         case .timeoutArmed(let kind, let time): "timeoutArmed(\(kind), \(time))"
-        case .timeoutCancelled(let kind): "timeoutCancelled(\(kind))"
         case .stopping(let reason, let state): "stopping(\(label(reason)) in \(state))"
         case .exited(let reason): "exited(\(label(reason)))"
         case .messageDropped: "messageDropped"
+        // Steps no test asserts on (and cases added later) keep their default rendering.
+        default: "\(event)"
         }
     }
 

@@ -1,6 +1,6 @@
 import Synchronization
 import Testing
-@testable import StateServer
+import StateServer
 
 // Shared fixtures for the gen_statem semantics suites (otp-semantics §1.4–§1.10, §6).
 //
@@ -94,14 +94,14 @@ struct Probe: StateMachine {
     ///   - clock: When given, every record is stamped with the clock's time (see ``EventLog/timeline``).
     ///   - start: The machine's `start`; by default `.ok("a", data: ProbeData())`.
     ///   - terminate: Called from `terminate` after it is recorded.
-    ///   - handle: The handler; by default keeps the state for every event.
+    ///   - handle: The handler (the trailing closure).
     init(
         log: EventLog,
         enter: Bool = false,
         clock: ManualClock? = nil,
         start: @escaping @Sendable () throws -> Start<Probe> = { .ok("a", data: ProbeData()) },
         terminate: @escaping Terminator = { _, _, _ in },
-        handle: @escaping Handler = { _, _, _ in .keep }
+        handle: @escaping Handler
     ) {
         self.log = log
         self.callsStateEnter = enter
@@ -197,4 +197,9 @@ func expectFailure<Value: Sendable>(
     if let reason {
         #expect(error.exitReason?.label == reason, sourceLocation: sourceLocation)
     }
+}
+
+extension PendingReply {
+    /// The reply value, or `nil` while pending or failed.
+    var answer: Value? { if case .success(let value)? = result { value } else { nil } }
 }

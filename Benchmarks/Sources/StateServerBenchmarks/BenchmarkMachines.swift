@@ -53,3 +53,19 @@ struct Ring: StateMachine {
         }
     }
 }
+
+/// A server that arms a state timeout when it starts and waits for it: the subject of `machines_100k_*`, many
+/// machines each with a live timer.
+struct Sleeper: StateMachine {
+    enum State: Hashable, Sendable { case waiting, done }
+
+    /// When the timeout fires, after the start.
+    let timeout: Duration
+
+    func start() -> Start<Self> { .ok(.waiting, .stateTimeout(timeout)) }
+
+    func handle(_ event: Event<Self>, in state: State, data: inout Void) -> Transition<Self> {
+        if case .stateTimeout = event { return .goto(.done) }
+        return .keep
+    }
+}

@@ -4,7 +4,7 @@ struct Figure: Sendable {
     var scenario: String
     /// What was measured, for people.
     var summary: String
-    /// `ns/call`, `ns/cast`, `ns/event`, `B/server`, ...
+    /// `ns/call`, `ns/message`, `ns/event`, `bytes/server`, ... (the units of the Erlang/OTP side)
     var unit: String
     /// Operations per repetition (calls, casts, events, servers).
     var operations: Int
@@ -71,7 +71,7 @@ enum Report {
                 "\"median\": \(number(figure.median))",
                 "\"min\": \(number(figure.minimum))",
                 "\"max\": \(number(figure.maximum))",
-                "\"samples\": [\(figure.samples.map(number).joined(separator: ", "))]",
+                "\"values\": [\(figure.samples.map(number).joined(separator: ", "))]",
             ]
             if let perSecond = figure.perSecond { fields.append("\"per_second_median\": \(number(perSecond))") }
             return "    {" + fields.joined(separator: ", ") + "}"

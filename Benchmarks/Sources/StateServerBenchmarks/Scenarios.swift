@@ -68,21 +68,50 @@ enum Scenarios {
         return nanoseconds(elapsed) / Double(events)
     }
 
-    /// Starts `count` idle servers on a fresh runtime, keeping their handles; returns the resident bytes and the
-    /// nanoseconds per server. Runs in a child process (see ``ProcessMemory``).
-    static func idleServers(count: Int) throws -> (bytesPerServer: Double, startNanoseconds: Double) {
+    /// What the servers of a memory scenario do before they idle.
+    enum IdleMode: String, Sendable {
+        /// Nothing: started and held.
+        case idle
+        /// Each answers one call first, so what a server keeps after handling a message counts too.
+        case afterCall = "call"
+        /// Each arms a 1 hour state timeout at start (a live timer per server).
+        case timeout
+    }
+
+    /// Starts `count` servers on a fresh runtime, keeping their handles; returns the resident bytes and the
+    /// nanoseconds per server (start, plus the call in `.afterCall` mode). Runs in a child process (see
+    /// ``ProcessMemory``).
+    static func idleServers(count: Int, mode: IdleMode) async throws
+        -> (bytesPerServer: Double, nanosecondsPerServer: Double)
+    {
+        switch mode {
+        case .idle: try await hold(count, warmUp: 1_000) { runtime in try runtime.start(Counter()) }
+        case .afterCall:
+            try await hold(count, warmUp: 1_000) { runtime in
+                let server = try runtime.start(Counter())
+                _ = try await server.call { .count($0) }
+                return server
+            }
+        case .timeout:
+            try await hold(count, warmUp: 1_000) { runtime in try runtime.start(Sleeper(timeout: .seconds(3_600))) }
+        }
+    }
+
+    private static func hold<M: StateMachine>(
+        _ count: Int, warmUp: Int, _ makeServer: (Runtime) async throws -> Server<M>
+    ) async throws -> (bytesPerServer: Double, nanosecondsPerServer: Double) {
         let runtime = Runtime()
-        // Warm up the runtime and the allocator's size classes before the baseline.
-        var warmUp: [Server<Counter>] = []
-        for _ in 0..<1_000 { warmUp.append(try runtime.start(Counter())) }
-        var handles: [Server<Counter>] = []
+        // Warm up the runtime (its threads, if any) and the allocator's size classes before the baseline.
+        var warmUpServers: [Server<M>] = []
+        for _ in 0..<warmUp { warmUpServers.append(try await makeServer(runtime)) }
+        var handles: [Server<M>] = []
         handles.reserveCapacity(count)  // untouched until filled: the 8 B handles count in the figure
         guard let before = ProcessMemory.residentBytes() else { return (.nan, .nan) }
         let start = clock.now
-        for _ in 0..<count { handles.append(try runtime.start(Counter())) }
+        for _ in 0..<count { handles.append(try await makeServer(runtime)) }
         let elapsed = start.duration(to: clock.now)
         guard let after = ProcessMemory.residentBytes() else { return (.nan, .nan) }
-        withExtendedLifetime((warmUp, handles)) {}
+        withExtendedLifetime((warmUpServers, handles)) {}
         return (Double(after - before) / Double(count), nanoseconds(elapsed) / Double(count))
     }
 }

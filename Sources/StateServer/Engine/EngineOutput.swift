@@ -39,6 +39,9 @@ public enum TraceEvent<M: StateMachine>: Sendable {
     case exited(ExitReason)
     /// A bounded mailbox with the `dropNewest` policy dropped a message.
     case messageDropped
+    /// The server ended with this many messages still in its mailbox; they were not handled. (Callers among
+    /// them got the exit reason.)
+    case discardedAtExit(Int)
     /// The machine reported a warning with ``Action/report(_:)``.
     case reported(String)
 }

@@ -40,6 +40,7 @@ extension TraceEvent: CustomStringConvertible {
         case .stopping(let reason, let state): "stopping in \(state): \(reason)"
         case .exited(let reason): "exited: \(reason)"
         case .messageDropped: "message dropped (mailbox full)"
+        case .discardedAtExit(let count): "\(count) queued message(s) discarded at exit"
         case .reported(let message): "reported: \(message)"
         }
     }

@@ -61,7 +61,7 @@ final class ReplySlot<Value: Sendable>: ReplySlotBase, @unchecked Sendable {
     @usableFromInline
     struct State {
         var result: Result<Value, StateServerError>?
-        var continuations: [UnsafeContinuation<Value, any Error>] = []
+        var continuations: [(token: UInt64, continuation: UnsafeContinuation<Value, any Error>)] = []
         var observers: [@Sendable () -> Void] = []
         var timeoutNode: CallTimeoutNode?
     }
@@ -89,7 +89,8 @@ final class ReplySlot<Value: Sendable>: ReplySlotBase, @unchecked Sendable {
     func resolve(_ result: Result<Value, StateServerError>) -> Bool {
         let (accepted, continuations, observers, timeoutNode) = state.withLock { state in
             guard state.result == nil else {
-                return (false, [UnsafeContinuation<Value, any Error>](), [@Sendable () -> Void](), CallTimeoutNode?.none)
+                return (false, [(token: UInt64, continuation: UnsafeContinuation<Value, any Error>)](),
+                        [@Sendable () -> Void](), CallTimeoutNode?.none)
             }
             state.result = result
             defer {
@@ -101,7 +102,7 @@ final class ReplySlot<Value: Sendable>: ReplySlotBase, @unchecked Sendable {
         }
         guard accepted else { return false }
         if let timeoutNode { timeoutNode.service?.cancel(timeoutNode) }
-        for continuation in continuations {
+        for (_, continuation) in continuations {
             switch result {
             case .success(let value): continuation.resume(returning: value)
             case .failure(let error): continuation.resume(throwing: error)
@@ -112,13 +113,18 @@ final class ReplySlot<Value: Sendable>: ReplySlotBase, @unchecked Sendable {
     }
 
     /// Suspends until the slot is resolved (returns at once if it already is).
+    ///
+    /// If the awaiting task is cancelled: with `abandonsOnCancel` (the caller owns the request, as in `call`),
+    /// the request fails with ``StateServerError/Code/cancelled`` and a late reply is dropped; otherwise only
+    /// this wait ends with `cancelled` and the request stays pending for other waiters.
     @usableFromInline
-    func wait() async throws -> Value {
-        try await withTaskCancellationHandler {
+    func wait(abandonsOnCancel: Bool = true) async throws -> Value {
+        let token = IdentityCounter.next()
+        return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Value, any Error>) in
                 let ready = state.withLock { state -> Result<Value, StateServerError>? in
                     if let result = state.result { return result }
-                    state.continuations.append(continuation)
+                    state.continuations.append((token, continuation))
                     return nil
                 }
                 if let ready {
@@ -129,7 +135,16 @@ final class ReplySlot<Value: Sendable>: ReplySlotBase, @unchecked Sendable {
                 }
             }
         } onCancel: {
-            _ = self.fail(StateServerError(.cancelled, "the awaiting task was cancelled"))
+            let cancelled = StateServerError(.cancelled, "the awaiting task was cancelled")
+            if abandonsOnCancel {
+                _ = self.fail(cancelled)
+                return
+            }
+            let continuation = self.state.withLock { state -> UnsafeContinuation<Value, any Error>? in
+                guard let index = state.continuations.firstIndex(where: { $0.token == token }) else { return nil }
+                return state.continuations.remove(at: index).continuation
+            }
+            continuation?.resume(throwing: cancelled)
         }
     }
 

@@ -54,6 +54,12 @@ public final class Runtime: Sendable {
         self.reporter = reporter
     }
 
+    /// Stops the worker and timer threads once nothing refers to the runtime any more (no server, no handle).
+    deinit {
+        (scheduler as? WorkerPool)?.shutdown()
+        (timers as? WheelTimerService)?.shutdown()
+    }
+
     /// A process-wide runtime on the system clock, created on first use.
     public static let shared = Runtime()
 

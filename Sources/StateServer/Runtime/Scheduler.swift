@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Work the scheduler can run: a server with messages to drain.
 protocol Schedulable: AnyObject, Sendable {
     /// Drains some of the server's messages on the current thread.
@@ -71,7 +79,7 @@ final class ManualScheduler: Scheduler, @unchecked Sendable {
     // Safety: all mutable state is guarded by `lock`.
     private let lock = ConditionLock()
     private var queue = RingBuffer<any Schedulable>()
-    private var isDraining = false
+    private var drainer: pthread_t?
 
     var allowsInlineDrain: Bool { false }
 
@@ -79,21 +87,25 @@ final class ManualScheduler: Scheduler, @unchecked Sendable {
         lock.withLock { queue.append(job) }
     }
 
-    /// Runs queued servers until none is busy. If another thread is already draining, returns at once: that
-    /// thread will finish the work.
+    /// Runs queued servers until none is busy. If another thread is draining, waits for it to finish first, so
+    /// that when this returns every server is idle; a drain re-entered on the draining thread (an exit observer
+    /// sending a message, say) returns at once, since the outer drain finishes the work.
     func drain() {
+        let me = pthread_self()
         lock.lock()
-        if isDraining {
+        if let drainer, pthread_equal(drainer, me) != 0 {
             lock.unlock()
             return
         }
-        isDraining = true
+        while drainer != nil { lock.wait() }
+        drainer = me
         while let job = queue.popFirst() {
             lock.unlock()
             job.runScheduled()
             lock.lock()
         }
-        isDraining = false
+        drainer = nil
+        lock.broadcast()
         lock.unlock()
     }
 }

@@ -141,7 +141,7 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
     ///   - reason: The exit reason; defaults to `.normal`.
     ///   - timeout: How long to wait for the server to end; `nil` waits forever.
     /// - Throws: `noSuchServer` if it had already ended; `stopTimeout` if it did not end in time (it still stops
-    ///   once its current handler returns).
+    ///   once its current handler returns); `serverExited` with the error as exit reason if `terminate` threw.
     public func stop(_ reason: ExitReason = .normal, timeout: Duration? = nil) async throws {
         let exited = ReplySlot<ExitReason>(owner: nil)
         let token = IdentityCounter.next()
@@ -154,12 +154,22 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
             exited.armTimeout(after: timeout, on: core.runtime.timers, server: core.id, code: .stopTimeout)
             core.runtime.settle()
         }
+        let actual: ExitReason
         do {
-            _ = try await exited.wait()
+            actual = try await exited.wait()
         } catch {
             core.removeExitObserver(token: token)
             throw error
         }
+        // As `gen_statem:stop/3`: if `terminate` threw, the stop fails with that error.
+        if case .error = actual, !Self.isError(reason) {
+            throw StateServerError(.serverExited, "\(self) failed while stopping", exitReason: actual)
+        }
+    }
+
+    private static func isError(_ reason: ExitReason) -> Bool {
+        if case .error = reason { return true }
+        return false
     }
 
     /// Waits until the server ends and returns its exit reason (at once if it has ended).
@@ -280,8 +290,9 @@ public struct PendingReply<Value: Sendable>: Sendable {
     /// The outcome, or `nil` while pending.
     public var result: Result<Value, StateServerError>? { slot.currentResult }
 
-    /// Waits for the outcome and returns the reply or throws its error.
-    public func value() async throws -> Value { try await slot.wait() }
+    /// Waits for the outcome and returns the reply or throws its error. Cancelling the waiting task ends this
+    /// wait with ``StateServerError/Code/cancelled`` but leaves the request pending; use ``cancel()`` to abandon it.
+    public func value() async throws -> Value { try await slot.wait(abandonsOnCancel: false) }
 
     /// Gives up on the request: its outcome becomes ``StateServerError/Code/cancelled`` and a late reply is dropped.
     public func cancel() { _ = slot.fail(StateServerError(.cancelled, "the request was cancelled by its sender")) }

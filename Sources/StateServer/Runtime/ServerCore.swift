@@ -125,6 +125,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         let outcome = mailbox.withLock { mailbox -> EnqueueOutcome in
             if mailbox.exitReason != nil { return .result(.dead) }
             if !bypassCapacity, let capacity, mailbox.messages.count >= capacity {
+                if case .event(.call) = message { return .result(.full) }
                 switch overflowPolicy {
                 case .reject: return .result(.full)
                 case .dropNewest:
@@ -394,6 +395,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         let task = Task { [self] in
             let info = await effect.operation()
             if !Task.isCancelled { _ = enqueue(.effectDone(info, token: token), bypassCapacity: true) }
+            // In virtual time, handle the result now (a drain on another thread is waited for, not skipped).
             runtime.settle()
             runtime.effectFinished()
         }
@@ -435,12 +437,11 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         for slot in waiters { _ = slot.fail(error) }
         for request in systemRequests { _ = request.slot?.fail(error) }
         if let observer {
+            let now = runtime.now
             if droppedCount > 0 {
-                for _ in 0..<droppedCount {
-                    observer(Server<M>.Observation(server: id, time: runtime.now, event: .messageDropped))
-                }
+                observer(Server<M>.Observation(server: id, time: now, event: .discardedAtExit(droppedCount)))
             }
-            observer(Server<M>.Observation(server: id, time: runtime.now, event: .exited(reason)))
+            observer(Server<M>.Observation(server: id, time: now, event: .exited(reason)))
         }
         if !reason.isNormal {
             runtime.reporter?(RuntimeReport(server: id, machine: "\(M.self)", kind: .terminated(reason)))

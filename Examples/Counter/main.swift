@@ -1,0 +1,5 @@
+import ClassicServers
+import StateServer
+
+// Virtual time: the output is the same on every run.
+try await runCounterDemo(runtime: Runtime(clock: ManualClock()), output: { print($0) })

@@ -1,0 +1,170 @@
+import Testing
+@testable import StateServer
+
+/// A machine whose state timeout stops it: the test awaits its exit instead of sleeping.
+private struct RuntimeAlarm: StateMachine {
+    enum State: Hashable, Sendable { case armed }
+    let delay: Duration
+
+    func start() -> Start<Self> { .ok(.armed, .stateTimeout(delay)) }
+
+    func handle(_ event: Event<Self>, in state: State, data: inout Void) -> Transition<Self> {
+        if case .stateTimeout = event { return .stop(.shutdown("alarm fired")) }
+        return .keep
+    }
+}
+
+/// A machine that holds every call and crashes once `crashAfter` calls are waiting.
+private struct RuntimeHoarder: StateMachine {
+    enum State: Hashable, Sendable { case hoarding }
+    typealias Data = [Reply<Int>]
+    enum Call: Sendable { case hold(Reply<Int>) }
+    let crashAfter: Int
+
+    func start() -> Start<Self> { .ok(.hoarding, data: []) }
+
+    func handle(_ event: Event<Self>, in state: State, data: inout Data) throws -> Transition<Self> {
+        if case .call(.hold(let reply)) = event {
+            data.append(reply)
+            if data.count == crashAfter { throw RuntimeTestError(tag: "hoard full") }
+        }
+        return .keep
+    }
+}
+
+/// A latch that blocks a thread (not a task) until opened: to hold a server inside its handler.
+private final class RuntimeBlockingLatch: @unchecked Sendable {
+    // Safety: `isOpen` is only read and written with `lock` held.
+    private let lock = ConditionLock()
+    private var isOpen = false
+
+    func wait() {
+        lock.lock()
+        while !isOpen { lock.wait() }
+        lock.unlock()
+    }
+
+    func open() {
+        lock.lock()
+        isOpen = true
+        lock.broadcast()
+        lock.unlock()
+    }
+}
+
+/// A machine whose `.block` cast parks its handler until the latch opens, telling the test when it entered.
+private struct RuntimeSlowpoke: StateMachine {
+    enum State: Hashable, Sendable { case working }
+    enum Cast: Sendable { case block }
+    let entered: RuntimeGate
+    let latch: RuntimeBlockingLatch
+
+    func start() -> Start<Self> { .ok(.working) }
+
+    func handle(_ event: Event<Self>, in state: State, data: inout Void) -> Transition<Self> {
+        if case .cast(.block) = event {
+            entered.open()
+            latch.wait()
+        }
+        return .keep
+    }
+}
+
+/// A few end-to-end checks on the default runtime (real threads, system clock). They wait on server events,
+/// never sleep, and assert no durations; the time limits only keep a broken runtime from hanging the suite.
+@Suite struct RuntimeDefaultClockTests {
+    @Test(.timeLimit(.minutes(1)))
+    func concurrentCallersOnTheDefaultRuntimeAllGetTheirOwnReplies() async throws {
+        let runtime = Runtime()
+        let server = try runtime.start(RuntimeProbe())
+        let mismatches = try await withThrowingTaskGroup(of: Int.self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    var mismatches = 0
+                    for index in 0..<1_000 {
+                        let value = task * 1_000 + index
+                        if try await server.call(timeout: .seconds(30), { .echo(value, $0) }) != value { mismatches += 1 }
+                    }
+                    return mismatches
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(mismatches == 0)
+        #expect(try await server.status(timeout: .seconds(30)).handledEvents == 8_000)
+        try await server.stop()
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func castsFromOneSenderAreHandledInOrderOnTheDefaultRuntime() async throws {
+        let runtime = Runtime()
+        let server = try runtime.start(RuntimeProbe())
+        for index in 0..<2_000 { try server.cast(.note("\(index)")) }
+        let log = try await server.call(timeout: .seconds(30)) { .log($0) }
+        #expect(log == (0..<2_000).map { "cast:\($0)" })
+        try await server.stop()
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func crashOnTheDefaultRuntimeFailsEveryWaitingCallerWithServerExited() async throws {
+        let runtime = Runtime()
+        let callers = 50
+        let server = try runtime.start(RuntimeHoarder(crashAfter: callers))
+        let errors = await withTaskGroup(of: StateServerError?.self) { group in
+            for _ in 0..<callers {
+                group.addTask {
+                    do {
+                        _ = try await server.call(timeout: .seconds(30)) { .hold($0) }
+                        return nil
+                    } catch {
+                        return error as? StateServerError
+                    }
+                }
+            }
+            var errors: [StateServerError?] = []
+            for await error in group { errors.append(error) }
+            return errors
+        }
+        #expect(errors.count == callers)
+        for error in errors {
+            #expect(error?.code == .serverExited, "\(String(describing: error))")
+            #expect(RuntimeExpect.label(error?.exitReason) == "error(hoard full)")
+        }
+        #expect(RuntimeExpect.label(await server.waitForExit()) == "error(hoard full)")
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func shortStateTimeoutFiresOnTheDefaultRuntime() async throws {
+        let runtime = Runtime()
+        let server = try runtime.start(RuntimeAlarm(delay: .milliseconds(20)))
+        #expect(RuntimeExpect.label(await server.waitForExit()) == "shutdown(alarm fired)")
+        #expect(!server.isAlive)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func callToAServerThatNeverRepliesTimesOutOnTheDefaultRuntime() async throws {
+        let runtime = Runtime()
+        let server = try runtime.start(RuntimeProbe())
+        await RuntimeExpect.throwsCode(.callTimeout) { try await server.call(timeout: .milliseconds(50)) { .hold($0) } }
+        #expect(server.isAlive)
+        // The late reply is dropped.
+        let held = try await server.call(timeout: .seconds(30)) { .heldReplies($0) }
+        #expect(held.count == 1)
+        #expect(held.first?.send(1) == false)
+        try await server.stop()
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func stopTimesOutWhileTheHandlerRunsAndTheServerEndsOnceItReturns() async throws {
+        let runtime = Runtime()
+        let entered = RuntimeGate()
+        let latch = RuntimeBlockingLatch()
+        let server = try runtime.start(RuntimeSlowpoke(entered: entered, latch: latch))
+        try server.cast(.block)
+        await entered.wait()
+        await RuntimeExpect.throwsCode(.stopTimeout) { try await server.stop(.shutdown, timeout: .milliseconds(50)) }
+        #expect(server.isAlive)
+        latch.open()
+        #expect(RuntimeExpect.label(await server.waitForExit()) == "shutdown")
+    }
+}
