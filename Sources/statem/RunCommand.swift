@@ -11,7 +11,7 @@ struct RunCommand {
           --speed N          divide every duration by N (real time only; default 1)
           --events e1,e2,…   send these events in order (in virtual time, each after --step of virtual time)
           --step S           virtual seconds between events and after the last one (default 10)
-          --cycles N         traffic-light: run until N full cycles have completed (default 2)
+          --cycles N         without --events: run N minutes of virtual time, N traffic-light cycles (default 2)
           --duration S       run for S seconds of (virtual or real) time after the events (default: until --cycles)
 
         EXAMPLES
@@ -76,33 +76,38 @@ struct RunCommand {
             let runtime = Runtime(clock: clock)
             print("# \(entry.name) in virtual time")
             let session = try entry.start(runtime, 1, { print($0) })
-            for name in events ?? [] {
-                print("# event: \(name)")
-                if let line = try await session.send(name) { print("# \(line)") }
+            for event in events ?? [] {
+                print("# event: \(event)")
+                if let line = try await session.send(Self.words(event)) { print("# → \(line)") }
                 clock.advance(by: step)
             }
             if let duration {
                 clock.advance(by: duration)
-            } else if events == nil, let light = session as? TrafficLightSession {
-                while try await light.light.getState().data.cycles < cycles {
-                    guard let next = clock.nextDeadline else { break }
-                    clock.advance(to: next)
-                }
+            } else if events == nil {
+                // A traffic-light cycle (red 30 s, green 25 s, yellow 5 s) is a minute.
+                clock.advance(by: .seconds(60) * cycles)
             }
             try await session.stop()
         } else {
             let runtime = Runtime()
             print("# \(entry.name) in real time, speed ×\(speed)")
             let session = try entry.start(runtime, speed, { print($0) })
-            for name in events ?? [] {
-                print("# event: \(name)")
-                if let line = try await session.send(name) { print("# \(line)") }
+            for event in events ?? [] {
+                print("# event: \(event)")
+                if let line = try await session.send(Self.words(event)) { print("# → \(line)") }
                 try await Task.sleep(for: step / speed)
             }
             try await Task.sleep(for: duration ?? .seconds(60 / speed * Double(cycles)))
             try await session.stop()
         }
         return 0
+    }
+}
+
+extension RunCommand {
+    /// `coin 25` → `["coin", "25"]`; in `--events`, arguments are written `coin:25`.
+    static func words(_ event: String) -> [String] {
+        event.split(whereSeparator: { $0 == " " || $0 == ":" }).map(String.init)
     }
 }
 
