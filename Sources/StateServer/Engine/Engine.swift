@@ -12,9 +12,15 @@ struct Engine<M: StateMachine>: Sendable {
     /// A timer the engine considers registered: running, zero-pending, or fired but not yet handled.
     @usableFromInline
     struct TimerRecord: Sendable {
-        var generation: UInt64
-        var content: M.Timeout
-        var isZero: Bool
+        @usableFromInline var generation: UInt64
+        @usableFromInline var content: M.Timeout
+        @usableFromInline var isZero: Bool
+
+        @inlinable init(generation: UInt64, content: M.Timeout, isZero: Bool) {
+            self.generation = generation
+            self.content = content
+            self.isZero = isZero
+        }
     }
 
     @usableFromInline let machine: M
@@ -48,7 +54,7 @@ struct Engine<M: StateMachine>: Sendable {
         case failed(ExitReason)
     }
 
-    private init(machine: M, serverID: ServerID?, state: M.State, data: M.Data) {
+    @usableFromInline init(machine: M, serverID: ServerID?, state: M.State, data: M.Data) {
         self.machine = machine
         self.serverID = serverID
         self.callsStateEnter = machine.callsStateEnter
@@ -58,7 +64,7 @@ struct Engine<M: StateMachine>: Sendable {
 
     /// Runs the machine's `start` and, if it succeeds, the transition into the initial state: its actions, the
     /// initial enter call, then every inserted event and zero timeout (otp-semantics §1.2).
-    @usableFromInline
+    @inlinable
     static func start(_ machine: M, serverID: ServerID?, into output: inout EngineOutput<M>) -> StartOutcome {
         let start: Start<M>
         do { start = try machine.start() } catch { return .failed(.error(error)) }
@@ -80,7 +86,7 @@ struct Engine<M: StateMachine>: Sendable {
 
     /// Handles one event from the mailbox, then every event it inserted or released and every zero timeout,
     /// until only new messages could come next.
-    @usableFromInline
+    @inlinable
     mutating func receive(_ event: Event<M>, into output: inout EngineOutput<M>) {
         guard exitReason == nil else { return }
         handle(event, into: &output)
@@ -89,7 +95,7 @@ struct Engine<M: StateMachine>: Sendable {
 
     /// A real timer fired. If it is still the registered timer of its kind, its timeout event is handled as a
     /// message; a stale fire (cancelled or restarted since) is dropped without effect.
-    @usableFromInline
+    @inlinable
     mutating func timerFired(_ kind: TimeoutKind<M.Timer>, generation: UInt64, into output: inout EngineOutput<M>) {
         guard exitReason == nil, let record = timerRecord(kind), record.generation == generation, !record.isZero else {
             return
@@ -122,7 +128,7 @@ struct Engine<M: StateMachine>: Sendable {
 
     // MARK: The loop (§1.5 step 8)
 
-    private mutating func runQueued(into output: inout EngineOutput<M>) {
+    @inlinable mutating func runQueued(into output: inout EngineOutput<M>) {
         while exitReason == nil {
             if let next = queue.popFirst() {
                 handle(next, into: &output)
@@ -135,7 +141,7 @@ struct Engine<M: StateMachine>: Sendable {
     }
 
     /// The first still-valid entry of the zero-timeout queue, consumed, as its timeout event.
-    private mutating func popZeroTimeout() -> Event<M>? {
+    @inlinable mutating func popZeroTimeout() -> Event<M>? {
         while let (kind, generation) = zeroQueue.popFirst() {
             guard let record = timerRecord(kind), record.generation == generation, record.isZero else { continue }
             setTimerRecord(kind, nil)
@@ -144,7 +150,7 @@ struct Engine<M: StateMachine>: Sendable {
         return nil
     }
 
-    private static func timeoutEvent(_ kind: TimeoutKind<M.Timer>, _ content: M.Timeout) -> Event<M> {
+    @inlinable static func timeoutEvent(_ kind: TimeoutKind<M.Timer>, _ content: M.Timeout) -> Event<M> {
         switch kind {
         case .event: .eventTimeout(content)
         case .state: .stateTimeout(content)
@@ -154,7 +160,7 @@ struct Engine<M: StateMachine>: Sendable {
 
     // MARK: One event (§1.5 steps 1–7)
 
-    private mutating func handle(_ event: Event<M>, into output: inout EngineOutput<M>) {
+    @inlinable mutating func handle(_ event: Event<M>, into output: inout EngineOutput<M>) {
         output.trace(.handling(event, in: state))
         handledEvents &+= 1
         let stateBefore = state
@@ -169,15 +175,17 @@ struct Engine<M: StateMachine>: Sendable {
     }
 
     /// Accumulated effects of one transition (the event's actions merged with its enter calls' actions).
-    private struct Pending {
-        var postpone = false
-        var nextEvents: [Event<M>] = []
-        var timeouts: [(TimeoutKind<M.Timer>, TimeoutOperation<M.Timeout>)] = []
+    @usableFromInline
+    struct Pending {
+        @usableFromInline var postpone = false
+        @usableFromInline var nextEvents: [Event<M>] = []
+        @usableFromInline var timeouts: [(TimeoutKind<M.Timer>, TimeoutOperation<M.Timeout>)] = []
+        @inlinable init() {}
     }
 
     /// Applies a handler's result: `event` is the event handled (`nil` for the initial transition), `from` the
     /// state before it.
-    private mutating func transition(
+    @inlinable mutating func transition(
         after event: Event<M>?, from oldState: M.State, _ result: Transition<M>, isInitial: Bool,
         into output: inout EngineOutput<M>
     ) {
@@ -234,7 +242,7 @@ struct Engine<M: StateMachine>: Sendable {
     }
 
     /// Makes the state-enter call(s) for the current state; false if the machine stopped.
-    private mutating func enter(
+    @inlinable mutating func enter(
         from oldState: M.State, into pending: inout Pending, output: inout EngineOutput<M>
     ) -> Bool {
         while true {
@@ -275,7 +283,7 @@ struct Engine<M: StateMachine>: Sendable {
     }
 
     /// Processes actions into `pending`; returns an exit reason if an action is invalid there.
-    private mutating func process(
+    @inlinable mutating func process(
         _ actions: [Action<M>], isEnterCall: Bool, into pending: inout Pending, output: inout EngineOutput<M>
     ) -> ExitReason? {
         for action in actions {
@@ -314,7 +322,7 @@ struct Engine<M: StateMachine>: Sendable {
         return nil
     }
 
-    private func reply(_ slot: ReplySlotBase, _ value: any Sendable, into output: inout EngineOutput<M>) -> ExitReason? {
+    @inlinable func reply(_ slot: ReplySlotBase, _ value: any Sendable, into output: inout EngineOutput<M>) -> ExitReason? {
         if let owner = slot.owner, let serverID, owner != serverID {
             return invalidAction("reply through a handle of server \(owner) from server \(serverID) in \(state)")
         }
@@ -323,13 +331,13 @@ struct Engine<M: StateMachine>: Sendable {
         return nil
     }
 
-    private func invalidAction(_ message: String) -> ExitReason {
+    @inlinable func invalidAction(_ message: String) -> ExitReason {
         .error(StateServerError(.invalidAction, message))
     }
 
     // MARK: Timers (§1.7)
 
-    private func timerRecord(_ kind: TimeoutKind<M.Timer>) -> TimerRecord? {
+    @inlinable func timerRecord(_ kind: TimeoutKind<M.Timer>) -> TimerRecord? {
         switch kind {
         case .event: eventTimer
         case .state: stateTimer
@@ -337,7 +345,7 @@ struct Engine<M: StateMachine>: Sendable {
         }
     }
 
-    private mutating func setTimerRecord(_ kind: TimeoutKind<M.Timer>, _ record: TimerRecord?) {
+    @inlinable mutating func setTimerRecord(_ kind: TimeoutKind<M.Timer>, _ record: TimerRecord?) {
         switch kind {
         case .event: eventTimer = record
         case .state: stateTimer = record
@@ -346,14 +354,14 @@ struct Engine<M: StateMachine>: Sendable {
     }
 
     /// Forgets the timer of `kind`, disarming its real timer; a zero entry left in the queue becomes stale.
-    private mutating func cancelTimer(_ kind: TimeoutKind<M.Timer>, into output: inout EngineOutput<M>) {
+    @inlinable mutating func cancelTimer(_ kind: TimeoutKind<M.Timer>, into output: inout EngineOutput<M>) {
         guard let record = timerRecord(kind) else { return }
         setTimerRecord(kind, nil)
         if !record.isZero { output.commands.append(.cancelTimer(kind)) }
         output.trace(.timeoutCancelled(kind))
     }
 
-    private mutating func apply(
+    @inlinable mutating func apply(
         _ operation: TimeoutOperation<M.Timeout>, to kind: TimeoutKind<M.Timer>, into output: inout EngineOutput<M>
     ) {
         switch operation {
@@ -371,7 +379,7 @@ struct Engine<M: StateMachine>: Sendable {
         }
     }
 
-    private mutating func start(
+    @inlinable mutating func start(
         _ kind: TimeoutKind<M.Timer>, _ time: TimeoutTime, _ content: M.Timeout, into output: inout EngineOutput<M>
     ) {
         let wasArmed = timerRecord(kind).map { !$0.isZero } ?? false
@@ -389,7 +397,7 @@ struct Engine<M: StateMachine>: Sendable {
 
     // MARK: Termination (§1.10)
 
-    private mutating func stopAndReply(_ reason: ExitReason, _ replies: [Action<M>], into output: inout EngineOutput<M>) {
+    @inlinable mutating func stopAndReply(_ reason: ExitReason, _ replies: [Action<M>], into output: inout EngineOutput<M>) {
         for action in replies {
             guard case .reply(let slot, let value) = action.kind else {
                 terminate(invalidAction("stopAndReply in \(state) with \(action.kind), which is not a reply"), into: &output)
@@ -404,7 +412,7 @@ struct Engine<M: StateMachine>: Sendable {
     }
 
     /// Calls `terminate` and marks the engine stopped; its timers are disarmed and its queues dropped.
-    private mutating func terminate(
+    @inlinable mutating func terminate(
         _ reason: ExitReason, callingTerminate: Bool = true, into output: inout EngineOutput<M>
     ) {
         guard exitReason == nil else { return }

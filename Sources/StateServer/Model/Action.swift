@@ -26,7 +26,7 @@ public struct Action<M: StateMachine>: Sendable {
     /// `terminate`. Answering through another server's handle stops this server with an `invalidAction` error;
     /// answering twice drops the second reply.
     public static func reply<Value>(_ handle: Reply<Value>, _ value: Value) -> Action {
-        Action(.reply(handle.slot, value))
+        Action(.reply(handle.slot.cell, value))
     }
 
     /// Postpones the current event until the state changes; it is then retried before the rest of the queue.
@@ -132,6 +132,11 @@ extension Action where M.Timeout == Void {
 /// Async work started by an ``Action/run(cancelOnStateExit:_:then:)`` action.
 @usableFromInline
 struct Effect<M: StateMachine>: Sendable {
-    let isBoundToState: Bool
-    let operation: @Sendable () async -> M.Info
+    @usableFromInline let isBoundToState: Bool
+    @usableFromInline let operation: @Sendable () async -> M.Info
+
+    @usableFromInline init(isBoundToState: Bool, operation: @escaping @Sendable () async -> M.Info) {
+        self.isBoundToState = isBoundToState
+        self.operation = operation
+    }
 }

@@ -32,64 +32,56 @@ public struct Reply<Value: Sendable>: Sendable, Hashable {
     public var value: Value? { if case .success(let value)? = slot.currentResult { value } else { nil } }
 
     /// Handles are equal when they answer the same call.
-    public static func == (lhs: Reply, rhs: Reply) -> Bool { lhs.slot === rhs.slot }
+    public static func == (lhs: Reply, rhs: Reply) -> Bool { lhs.slot.cell === rhs.slot.cell }
 
     /// Hashes the identity of the call.
-    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(slot)) }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(slot.cell)) }
 }
 
 /// The type-erased side of a reply slot that the engine and runtime work with.
 @usableFromInline
-class ReplySlotBase: @unchecked Sendable {
-    // Safety: `owner` is set once, before the slot is shared (when the call is enqueued), and only read after.
+typealias ReplySlotBase = ReplyCell
+
+/// One call's reply cell, not generic: pending (optionally with suspended waiters), or resolved exactly once with
+/// a type-erased value. The typed view is ``ReplySlot``; the value's type is guaranteed by ``Reply``.
+@usableFromInline
+final class ReplyCell: @unchecked Sendable {
+    // Safety: `owner` is set once, before the cell is shared (when the call is enqueued), and only read after;
+    // all other mutable state is inside `state`, a mutex.
     @usableFromInline var owner: ServerID?
 
-    @usableFromInline init(owner: ServerID?) { self.owner = owner }
-
-    /// Delivers a type-erased value; false if the slot was already resolved.
-    @usableFromInline func deliver(_ value: any Sendable) -> Bool { fatalError("abstract") }
-    /// Fails the call; false if the slot was already resolved.
-    @usableFromInline func fail(_ error: StateServerError) -> Bool { fatalError("abstract") }
-    /// Whether the slot holds an outcome.
-    @usableFromInline var isResolved: Bool { fatalError("abstract") }
-}
-
-/// One call's reply cell: pending (optionally with a suspended caller), or resolved exactly once.
-@usableFromInline
-final class ReplySlot<Value: Sendable>: ReplySlotBase, @unchecked Sendable {
-    // Safety: all mutable state is inside `state`, a mutex.
     @usableFromInline
     struct State {
-        var result: Result<Value, StateServerError>?
-        var continuations: [(token: UInt64, continuation: UnsafeContinuation<Value, any Error>)] = []
-        var observers: [@Sendable () -> Void] = []
-        var timeoutNode: CallTimeoutNode?
+        @usableFromInline var result: Result<any Sendable, StateServerError>?
+        @usableFromInline var continuations: [(token: UInt64, continuation: UnsafeContinuation<any Sendable, any Error>)] = []
+        @usableFromInline var observers: [@Sendable () -> Void] = []
+        @usableFromInline var timeoutNode: CallTimeoutNode?
+
+        @inlinable init() {}
     }
 
     @usableFromInline let state = Mutex(State())
 
-    @usableFromInline
-    override func deliver(_ value: any Sendable) -> Bool {
-        guard let typed = value as? Value else {
-            return fail(StateServerError(.invalidAction, "reply of type \(type(of: value)) for a call expecting \(Value.self)"))
-        }
-        return resolve(.success(typed))
-    }
+    @usableFromInline init(owner: ServerID?) { self.owner = owner }
 
-    @usableFromInline
-    override func fail(_ error: StateServerError) -> Bool { resolve(.failure(error)) }
+    /// Delivers a value; false if the cell was already resolved.
+    @usableFromInline func deliver(_ value: any Sendable) -> Bool { resolve(.success(value)) }
 
-    @usableFromInline
-    override var isResolved: Bool { state.withLock { $0.result != nil } }
+    /// Fails the call; false if the cell was already resolved.
+    @usableFromInline func fail(_ error: StateServerError) -> Bool { resolve(.failure(error)) }
 
-    var currentResult: Result<Value, StateServerError>? { state.withLock { $0.result } }
+    /// Whether the cell holds an outcome.
+    @usableFromInline var isResolved: Bool { state.withLock { $0.result != nil } }
 
-    /// Records the outcome and wakes the caller; false if an outcome was already recorded.
+    /// The outcome, type-erased.
+    @usableFromInline var erasedResult: Result<any Sendable, StateServerError>? { state.withLock { $0.result } }
+
+    /// Records the outcome and wakes the waiters; false if an outcome was already recorded.
     @usableFromInline
-    func resolve(_ result: Result<Value, StateServerError>) -> Bool {
+    func resolve(_ result: Result<any Sendable, StateServerError>) -> Bool {
         let (accepted, continuations, observers, timeoutNode) = state.withLock { state in
             guard state.result == nil else {
-                return (false, [(token: UInt64, continuation: UnsafeContinuation<Value, any Error>)](),
+                return (false, [(token: UInt64, continuation: UnsafeContinuation<any Sendable, any Error>)](),
                         [@Sendable () -> Void](), CallTimeoutNode?.none)
             }
             state.result = result
@@ -112,17 +104,17 @@ final class ReplySlot<Value: Sendable>: ReplySlotBase, @unchecked Sendable {
         return true
     }
 
-    /// Suspends until the slot is resolved (returns at once if it already is).
+    /// Suspends until the cell is resolved (returns at once if it already is).
     ///
     /// If the awaiting task is cancelled: with `abandonsOnCancel` (the caller owns the request, as in `call`),
     /// the request fails with ``StateServerError/Code/cancelled`` and a late reply is dropped; otherwise only
     /// this wait ends with `cancelled` and the request stays pending for other waiters.
     @usableFromInline
-    func wait(abandonsOnCancel: Bool = true) async throws -> Value {
+    func wait(abandonsOnCancel: Bool) async throws -> any Sendable {
         let token = IdentityCounter.next()
         return try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Value, any Error>) in
-                let ready = state.withLock { state -> Result<Value, StateServerError>? in
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<any Sendable, any Error>) in
+                let ready = state.withLock { state -> Result<any Sendable, StateServerError>? in
                     if let result = state.result { return result }
                     state.continuations.append((token, continuation))
                     return nil
@@ -140,7 +132,7 @@ final class ReplySlot<Value: Sendable>: ReplySlotBase, @unchecked Sendable {
                 _ = self.fail(cancelled)
                 return
             }
-            let continuation = self.state.withLock { state -> UnsafeContinuation<Value, any Error>? in
+            let continuation = self.state.withLock { state -> UnsafeContinuation<any Sendable, any Error>? in
                 guard let index = state.continuations.firstIndex(where: { $0.token == token }) else { return nil }
                 return state.continuations.remove(at: index).continuation
             }
@@ -148,7 +140,7 @@ final class ReplySlot<Value: Sendable>: ReplySlotBase, @unchecked Sendable {
         }
     }
 
-    /// Runs `observer` once the slot is resolved (at once if it already is).
+    /// Runs `observer` once the cell is resolved (at once if it already is).
     func onResolve(_ observer: @escaping @Sendable () -> Void) {
         let runNow = state.withLock { state -> Bool in
             if state.result != nil { return true }
@@ -157,9 +149,7 @@ final class ReplySlot<Value: Sendable>: ReplySlotBase, @unchecked Sendable {
         }
         if runNow { observer() }
     }
-}
 
-extension ReplySlot: TimerTarget {
     /// Arms a timer that fails the call with `code` after `timeout`, unless it is answered first.
     func armTimeout(
         after timeout: Duration, on timers: any TimerService, server: ServerID,
@@ -174,8 +164,10 @@ extension ReplySlot: TimerTarget {
             timers.arm(node, at: deadline, generation: 0, target: self)
         }
     }
+}
 
-    func timerFired(_ node: TimerNode, generation: UInt64) {
+extension ReplyCell: TimerTarget {
+    @usableFromInline func timerFired(_ node: TimerNode, generation: UInt64) {
         guard let node = node as? CallTimeoutNode else { return }
         let message = node.code == .callTimeout
             ? "no reply from server \(node.server) within \(node.timeout)"
@@ -184,7 +176,45 @@ extension ReplySlot: TimerTarget {
     }
 }
 
+/// The typed view of a ``ReplyCell``: a value type, cheap to copy, specialized at each use.
+@usableFromInline
+struct ReplySlot<Value: Sendable>: Sendable {
+    @usableFromInline let cell: ReplyCell
+
+    @inlinable init(owner: ServerID?) { cell = ReplyCell(owner: owner) }
+
+    @inlinable var owner: ServerID? { cell.owner }
+
+    @inlinable var isResolved: Bool { cell.isResolved }
+
+    /// The outcome, typed. The cast cannot fail: only a `Reply<Value>` or this slot resolves the cell.
+    @inlinable var currentResult: Result<Value, StateServerError>? {
+        cell.erasedResult.map { $0.map { $0 as! Value } }
+    }
+
+    @inlinable func resolve(_ result: Result<Value, StateServerError>) -> Bool {
+        cell.resolve(result.map { $0 as any Sendable })
+    }
+
+    @inlinable func fail(_ error: StateServerError) -> Bool { cell.fail(error) }
+
+    @inlinable func wait(abandonsOnCancel: Bool = true) async throws -> Value {
+        try await cell.wait(abandonsOnCancel: abandonsOnCancel) as! Value
+    }
+
+    func onResolve(_ observer: @escaping @Sendable () -> Void) { cell.onResolve(observer) }
+
+    @usableFromInline
+    func armTimeout(
+        after timeout: Duration, on timers: any TimerService, server: ServerID,
+        code: StateServerError.Code = .callTimeout
+    ) {
+        cell.armTimeout(after: timeout, on: timers, server: server, code: code)
+    }
+}
+
 /// The timer of one caller's timeout.
+@usableFromInline
 final class CallTimeoutNode: TimerNode, @unchecked Sendable {
     // Safety: the fields below are immutable; the base class's state is guarded by the timer service.
     let code: StateServerError.Code

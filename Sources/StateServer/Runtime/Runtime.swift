@@ -26,13 +26,13 @@ import Darwin
 ///
 /// Concurrency: `Sendable`; every method may be called from any thread or task.
 public final class Runtime: Sendable {
-    let timers: any TimerService
-    let scheduler: any Scheduler
+    @usableFromInline let timers: any TimerService
+    @usableFromInline let scheduler: any Scheduler
     /// The manual clock, when running in virtual time.
-    let manualClock: ManualClock?
+    @usableFromInline let manualClock: ManualClock?
     private let effects = Mutex(EffectTracker())
     /// Receives warnings and abnormal exits of every server.
-    let reporter: (@Sendable (RuntimeReport) -> Void)?
+    @usableFromInline let reporter: (@Sendable (RuntimeReport) -> Void)?
 
     /// A runtime on the system clock with `workers` worker threads (by default one per core). Threads start on
     /// first use. `reporter` receives warnings and abnormal exits; by default they are printed to standard error
@@ -74,6 +74,7 @@ public final class Runtime: Sendable {
     ///
     /// - Throws: ``StateServerError`` with ``StateServerError/Code/ignored`` when `start` returned `.ignore`, or
     ///   ``StateServerError/Code/startFailed`` (with the exit reason) for `.stop`, `.error` or a thrown error.
+    @inlinable
     public func start<M: StateMachine>(_ machine: M, options: ServerOptions<M> = ServerOptions()) throws -> Server<M> {
         let id = ServerID(rawValue: IdentityCounter.next())
         var output = EngineOutput<M>(isTracing: options.observer != nil)
@@ -83,7 +84,9 @@ public final class Runtime: Sendable {
         case .failed(let reason):
             throw StateServerError(.startFailed, "\(M.self).start failed", exitReason: reason)
         case .started(let engine):
-            let core = ServerCore(id: id, runtime: self, engine: engine, options: options)
+            let core = ServerCore(id: id, runtime: self, engine: engine, options: options) { core in
+                core.drain(budget: ServerCore<M>.batchSize)
+            }
             core.completeStart(with: &output)
             settle()
             return Server(core: core)
@@ -92,6 +95,7 @@ public final class Runtime: Sendable {
 
     /// In virtual time, drains every busy server and fires timers already due; under the system clock, does
     /// nothing.
+    @inlinable
     func settle() {
         manualClock?.settle()
     }
@@ -115,9 +119,9 @@ public final class Runtime: Sendable {
         }
     }
 
-    func effectStarted() { effects.withLock { $0.running += 1 } }
+    @usableFromInline func effectStarted() { effects.withLock { $0.running += 1 } }
 
-    func effectFinished() {
+    @usableFromInline func effectFinished() {
         let waiters = effects.withLock { tracker -> [UnsafeContinuation<Bool, Never>] in
             tracker.running -= 1
             guard tracker.running == 0 else { return [] }
@@ -181,6 +185,7 @@ public final class ManualClock: Sendable {
 
     /// Drains every busy server and fires every timer already due (a past absolute timeout, a zero delay),
     /// without moving time.
+    @usableFromInline
     func settle() {
         advance(to: now)
     }
@@ -207,6 +212,12 @@ public struct RuntimeReport: Sendable, CustomStringConvertible {
     public var machine: String
     /// What happened.
     public var kind: Kind
+
+    @usableFromInline init(server: ServerID, machine: String, kind: Kind) {
+        self.server = server
+        self.machine = machine
+        self.kind = kind
+    }
 
     /// `StateServer: <N> (Machine) terminated: reason` or `… warning: message`.
     public var description: String {

@@ -7,12 +7,14 @@ import Darwin
 #endif
 
 /// Work the scheduler can run: a server with messages to drain.
+@usableFromInline
 protocol Schedulable: AnyObject, Sendable {
     /// Drains some of the server's messages on the current thread.
     func runScheduled()
 }
 
 /// Where a runtime runs busy servers.
+@usableFromInline
 protocol Scheduler: AnyObject, Sendable {
     func schedule(_ job: any Schedulable)
     /// Whether a call to an idle server may run its handler inline on the caller's thread.

@@ -7,9 +7,9 @@
 /// Every request gets exactly one outcome: the reply, or a ``StateServerError`` (timeout, the server exited
 /// with its reason, no such server, full mailbox, cancelled).
 public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertible {
-    let core: ServerCore<M>
+    @usableFromInline let core: ServerCore<M>
 
-    init(core: ServerCore<M>) { self.core = core }
+    @usableFromInline init(core: ServerCore<M>) { self.core = core }
 
     /// The default time a ``call(timeout:_:)`` waits for its reply: 5 seconds, as `gen_server`'s call.
     /// (`gen_statem` waits forever by default; pass `timeout: nil` for that.)
@@ -46,11 +46,12 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
     ///   - makeRequest: Builds the request from its reply handle.
     /// - Throws: ``StateServerError`` with `callTimeout`, `serverExited` (with the exit reason), `noSuchServer`,
     ///   `mailboxFull`, `cancelled` or `invalidArgument` (a negative timeout).
+    @inlinable
     public func call<Value: Sendable>(
         timeout: Duration? = Server.defaultCallTimeout,
         _ makeRequest: (Reply<Value>) -> M.Call
     ) async throws -> Value {
-        let slot = try send(makeRequest, timeout: timeout)
+        let slot = try enqueueCall(makeRequest, timeout: timeout)
         if let result = slot.currentResult { return try result.get() }
         return try await slot.wait()
     }
@@ -59,12 +60,13 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
     /// flight at once), and for tests that read outcomes synchronously once the servers are idle.
     ///
     /// Errors that are known at once (no such server, full mailbox, negative timeout) are recorded in the handle.
+    @inlinable
     public func request<Value: Sendable>(
         timeout: Duration? = Server.defaultCallTimeout,
         _ makeRequest: (Reply<Value>) -> M.Call
     ) -> PendingReply<Value> {
         do {
-            return PendingReply(slot: try send(makeRequest, timeout: timeout))
+            return PendingReply(slot: try enqueueCall(makeRequest, timeout: timeout))
         } catch {
             let slot = ReplySlot<Value>(owner: core.id)
             _ = slot.fail(error as? StateServerError ?? StateServerError(.invalidArgument, "\(error)"))
@@ -72,7 +74,8 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
         }
     }
 
-    private func send<Value: Sendable>(
+    @inlinable
+    func enqueueCall<Value: Sendable>(
         _ makeRequest: (Reply<Value>) -> M.Call, timeout: Duration?
     ) throws -> ReplySlot<Value> {
         if let timeout, timeout < .zero {
@@ -92,7 +95,7 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
         }
         core.runtime.settle()
         if slot.isResolved { return slot }
-        core.addWaiter(slot)
+        core.addWaiter(slot.cell)
         if let timeout {
             slot.armTimeout(after: timeout, on: core.runtime.timers, server: core.id)
             core.runtime.settle()
@@ -106,6 +109,7 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
     ///
     /// - Throws: ``StateServerError/Code/noSuchServer`` if the server has ended, `mailboxFull` if a bounded
     ///   mailbox rejects it. (Unlike OTP's cast, a message that cannot be delivered is reported, not lost.)
+    @inlinable
     public func cast(_ message: M.Cast) throws {
         try deliver(.event(.cast(message)))
     }
@@ -113,11 +117,13 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
     /// Sends an info message (any other message); handled as ``Event/info(_:)``.
     ///
     /// - Throws: as ``cast(_:)``.
+    @inlinable
     public func send(_ info: M.Info) throws {
         try deliver(.event(.info(info)))
     }
 
-    private func deliver(_ message: Message<M>) throws {
+    @inlinable
+    func deliver(_ message: Message<M>) throws {
         switch core.enqueue(message) {
         case .dead: throw StateServerError(.noSuchServer, "\(self) has ended", exitReason: core.exitReason)
         case .full: throw StateServerError(.mailboxFull, "the mailbox of \(self) is full")
@@ -257,7 +263,7 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
         }
         core.runtime.settle()
         if let result = slot.currentResult { return try result.get() }
-        core.addWaiter(slot)
+        core.addWaiter(slot.cell)
         if let timeout {
             slot.armTimeout(after: timeout, on: core.runtime.timers, server: core.id)
             core.runtime.settle()
@@ -275,6 +281,12 @@ extension Server {
         public var time: RuntimeInstant
         /// What happened.
         public var event: TraceEvent<M>
+
+        @usableFromInline init(server: ServerID, time: RuntimeInstant, event: TraceEvent<M>) {
+            self.server = server
+            self.time = time
+            self.event = event
+        }
     }
 }
 
@@ -282,13 +294,15 @@ extension Server {
 ///
 /// Concurrency: `Sendable`; may be awaited from several tasks.
 public struct PendingReply<Value: Sendable>: Sendable {
-    let slot: ReplySlot<Value>
+    @usableFromInline let slot: ReplySlot<Value>
+
+    @usableFromInline init(slot: ReplySlot<Value>) { self.slot = slot }
 
     /// Whether the outcome is known.
-    public var isResolved: Bool { slot.isResolved }
+    @inlinable public var isResolved: Bool { slot.isResolved }
 
     /// The outcome, or `nil` while pending.
-    public var result: Result<Value, StateServerError>? { slot.currentResult }
+    @inlinable public var result: Result<Value, StateServerError>? { slot.currentResult }
 
     /// Waits for the outcome and returns the reply or throws its error. Cancelling the waiting task ends this
     /// wait with ``StateServerError/Code/cancelled`` but leaves the request pending; use ``cancel()`` to abandon it.
@@ -300,7 +314,7 @@ public struct PendingReply<Value: Sendable>: Sendable {
 
 extension ServerCore {
     /// The exit reason, once the server has ended.
-    var exitReason: ExitReason? { mailbox.withLock { $0.exitReason } }
+    @usableFromInline var exitReason: ExitReason? { mailbox.withLock { $0.exitReason } }
 }
 
 extension Server {

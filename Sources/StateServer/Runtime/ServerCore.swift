@@ -1,6 +1,7 @@
 import Synchronization
 
 /// A message waiting in a server's mailbox.
+@usableFromInline
 enum Message<M: StateMachine>: Sendable {
     case event(Event<M>)
     case timer(TimeoutKind<M.Timer>, generation: UInt64)
@@ -9,6 +10,7 @@ enum Message<M: StateMachine>: Sendable {
 }
 
 /// A request handled between messages, also while suspended (the `sys` messages of OTP).
+@usableFromInline
 enum SystemRequest<M: StateMachine>: Sendable {
     case status(ReplySlot<ServerStatus<M>>)
     case getState(ReplySlot<StateSnapshot<M>>)
@@ -22,35 +24,40 @@ enum SystemRequest<M: StateMachine>: Sendable {
 
     var slot: ReplySlotBase? {
         switch self {
-        case .status(let slot): slot
-        case .getState(let slot), .replaceState(_, let slot): slot
-        case .suspend(let slot), .resume(let slot): slot
+        case .status(let slot): slot.cell
+        case .getState(let slot), .replaceState(_, let slot): slot.cell
+        case .suspend(let slot), .resume(let slot): slot.cell
         case .stop, .kill, .linkedExit: nil
         }
     }
 }
 
 /// The part of a server shared between threads, guarded by the server's lock.
+@usableFromInline
 struct Mailbox<M: StateMachine>: ~Copyable {
-    enum Status { case idle, scheduled, running }
+    @usableFromInline enum Status { case idle, scheduled, running }
 
-    var messages = RingBuffer<Message<M>>()
-    var system = RingBuffer<SystemRequest<M>>()
-    var status = Status.idle
-    var isSuspended = false
-    var exitReason: ExitReason?
+    @usableFromInline var messages = RingBuffer<Message<M>>()
+    @usableFromInline var system = RingBuffer<SystemRequest<M>>()
+    @usableFromInline var status = Status.idle
+    @usableFromInline var isSuspended = false
+    @usableFromInline var exitReason: ExitReason?
     /// Callers waiting for a reply from this server; failed with the exit reason when it ends.
-    var waiters: [ReplySlotBase] = []
-    var waitersPruneThreshold = 16
-    var exitObservers: [UInt64: @Sendable (ExitReason) -> Void] = [:]
-    var droppedMessages = 0
-    var highWaterMark = 0
+    @usableFromInline var waiters: [ReplySlotBase] = []
+    @usableFromInline var waitersPruneThreshold = 16
+    @usableFromInline var exitObservers: [UInt64: @Sendable (ExitReason) -> Void] = [:]
+    @usableFromInline var droppedMessages = 0
+    @usableFromInline var highWaterMark = 0
+
+    @inlinable init() {}
 }
 
 /// What `enqueue` decided under the lock.
+@usableFromInline
 enum EnqueueOutcome { case result(EnqueueResult), schedule }
 
 /// The outcome of putting a message in a mailbox.
+@usableFromInline
 enum EnqueueResult {
     /// The server had ended.
     case dead
@@ -69,42 +76,49 @@ enum EnqueueResult {
 ///
 /// Ownership: whoever moves the mailbox status from idle to running (a worker, or a caller draining inline)
 /// owns every field marked "owner" until it sets the status back; only that thread touches them.
+@usableFromInline
 final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Sendable {
     // Safety: `mailbox` is a mutex; every other `var` is owner state, accessed only by the thread that owns
     // the drain (see the type's documentation), which the mailbox status hands over with a lock.
-    let id: ServerID
-    let runtime: Runtime
-    let mailbox = Mutex(Mailbox<M>())
-    let capacity: Int?
-    let overflowPolicy: ServerOptions<M>.OverflowPolicy
-    let observer: (@Sendable (Server<M>.Observation) -> Void)?
-    let trapsExits: Bool
+    @usableFromInline let id: ServerID
+    @usableFromInline let runtime: Runtime
+    @usableFromInline let mailbox = Mutex(Mailbox<M>())
+    @usableFromInline let capacity: Int?
+    @usableFromInline let overflowPolicy: ServerOptions<M>.OverflowPolicy
+    @usableFromInline let observer: (@Sendable (Server<M>.Observation) -> Void)?
+    @usableFromInline let trapsExits: Bool
+    /// Drains the server; created where the machine type is concrete, so worker threads and timers run the
+    /// specialized drain rather than the generic one.
+    @usableFromInline let entry: @Sendable (ServerCore<M>) -> Void
 
     // Owner state.
-    var engine: Engine<M>
-    var output: EngineOutput<M>
-    var eventTimerNode: EngineTimerNode<M>?
-    var stateTimerNode: EngineTimerNode<M>?
-    var namedTimerNodes: [M.Timer: EngineTimerNode<M>] = [:]
-    var delayedSends: [UInt64: SelfSendNode<M>] = [:]
-    var effects: [UInt64: (task: Task<Void, Never>, isBoundToState: Bool)] = [:]
-    var isFinished = false
+    @usableFromInline var engine: Engine<M>
+    @usableFromInline var output: EngineOutput<M>
+    @usableFromInline var eventTimerNode: EngineTimerNode<M>?
+    @usableFromInline var stateTimerNode: EngineTimerNode<M>?
+    @usableFromInline var namedTimerNodes: [M.Timer: EngineTimerNode<M>] = [:]
+    @usableFromInline var delayedSends: [UInt64: SelfSendNode<M>] = [:]
+    @usableFromInline var effects: [UInt64: (task: Task<Void, Never>, isBoundToState: Bool)] = [:]
+    @usableFromInline var isFinished = false
 
     /// Messages drained per activation before the server yields its worker to others.
-    static var batchSize: Int { 64 }
+    @inlinable static var batchSize: Int { 64 }
 
-    init(id: ServerID, runtime: Runtime, engine: Engine<M>, options: ServerOptions<M>) {
+    @usableFromInline
+    init(id: ServerID, runtime: Runtime, engine: Engine<M>, options: ServerOptions<M>, entry: @escaping @Sendable (ServerCore<M>) -> Void) {
         self.id = id
         self.runtime = runtime
         self.engine = engine
         self.capacity = options.mailboxCapacity
         self.overflowPolicy = options.overflowPolicy
         self.observer = options.observer
+        self.entry = entry
         self.trapsExits = options.trapsExits
         self.output = EngineOutput(isTracing: options.observer != nil)
     }
 
     /// Performs what the start produced (the starter owns the new server until this returns).
+    @inlinable
     func completeStart(with startOutput: inout EngineOutput<M>) {
         mailbox.withLock { $0.status = .running }
         swap(&output, &startOutput)
@@ -120,6 +134,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
 
     /// Puts `message` in the mailbox. With `allowInline` and an idle server on a runtime that allows it, the caller
     /// becomes the owner and must call ``drain(budget:)``.
+    @inlinable
     func enqueue(_ message: Message<M>, allowInline: Bool = false, bypassCapacity: Bool = false) -> EnqueueResult {
         let inline = allowInline && runtime.scheduler.allowsInlineDrain
         let outcome = mailbox.withLock { mailbox -> EnqueueOutcome in
@@ -156,6 +171,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     }
 
     /// Queues a system request; returns false if the server had ended.
+    @usableFromInline
     func enqueueSystem(_ request: SystemRequest<M>) -> Bool {
         let mustSchedule = mailbox.withLock { mailbox -> Bool? in
             if mailbox.exitReason != nil { return nil }
@@ -171,6 +187,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
 
     /// Registers a caller to be failed with the exit reason if the server ends before answering; fails it at
     /// once if the server has already ended.
+    @usableFromInline
     func addWaiter(_ slot: ReplySlotBase) {
         let reason = mailbox.withLock { mailbox -> ExitReason? in
             if let reason = mailbox.exitReason { return reason }
@@ -185,6 +202,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     }
 
     /// Calls `observer` once with the exit reason when the server ends (at once if it has).
+    @usableFromInline
     func onExit(token: UInt64, _ observer: @escaping @Sendable (ExitReason) -> Void) {
         let reason = mailbox.withLock { mailbox -> ExitReason? in
             if let reason = mailbox.exitReason { return reason }
@@ -195,26 +213,29 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     }
 
     /// Removes an exit observer; true if it was still registered.
-    @discardableResult
+    @usableFromInline @discardableResult
     func removeExitObserver(token: UInt64) -> Bool {
         mailbox.withLock { $0.exitObservers.removeValue(forKey: token) != nil }
     }
 
+    @usableFromInline
     static func exitedError(_ id: ServerID, _ reason: ExitReason) -> StateServerError {
         StateServerError(.serverExited, "server \(id) exited before replying", exitReason: reason)
     }
 
     // MARK: Draining
 
-    func runScheduled() { drain(budget: Self.batchSize) }
+    @usableFromInline func runScheduled() { entry(self) }
 
-    private enum Next {
+    @usableFromInline
+    enum Next {
         case idle
         case message(Message<M>)
         case system(SystemRequest<M>)
     }
 
     /// Handles up to `budget` messages as the owner, then releases the server (rescheduling it if work remains).
+    @inlinable
     func drain(budget: Int) {
         var remaining = budget
         while remaining > 0 {
@@ -242,7 +263,8 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     }
 
     /// Gives up ownership; reschedules the server if messages arrived meanwhile.
-    private func release() {
+    @inlinable
+    func release() {
         let mustSchedule = mailbox.withLock { mailbox -> Bool in
             let hasWork = !mailbox.system.isEmpty || (!mailbox.isSuspended && !mailbox.messages.isEmpty)
             mailbox.status = hasWork ? .scheduled : .idle
@@ -251,7 +273,8 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         if mustSchedule { runtime.scheduler.schedule(self) }
     }
 
-    private func handle(_ message: Message<M>) {
+    @inlinable
+    func handle(_ message: Message<M>) {
         switch message {
         case .event(let event):
             engine.receive(event, into: &output)
@@ -268,7 +291,8 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         perform()
     }
 
-    private func handle(_ request: SystemRequest<M>) {
+    @usableFromInline
+    func handle(_ request: SystemRequest<M>) {
         switch request {
         case .status(let slot):
             let (queued, dropped, highWater, suspended) = mailbox.withLock {
@@ -318,13 +342,18 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     // MARK: Performing engine commands
 
     /// Carries out the engine's commands and reports its traces, then clears the buffer.
-    private func perform() {
-        for command in output.commands {
-            switch command {
+    @inlinable
+    func perform() {
+        let commands = output.commands
+        for index in commands.indices {
+            switch commands[index] {
             case .armTimer(let kind, let time, let generation):
                 let node = timerNode(for: kind)
                 runtime.timers.arm(node, at: deadline(for: time), generation: generation, target: self)
             case .cancelTimer(let kind):
+                // A cancel followed by a re-arm of the same timer (a state change re-arming the state timeout)
+                // is one re-arm: arming an armed node moves it.
+                if isRearmed(kind, after: index, in: commands) { continue }
                 if let node = existingTimerNode(for: kind) { runtime.timers.cancel(node) }
             case .startEffect(let effect):
                 startEffect(effect)
@@ -352,7 +381,17 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         output.clear()
     }
 
-    private func deadline(for time: TimeoutTime) -> Int64 {
+    @inlinable
+    func isRearmed(_ kind: TimeoutKind<M.Timer>, after index: Int, in commands: [EngineCommand<M>]) -> Bool {
+        for later in commands[(index + 1)...] {
+            if case .armTimer(let armed, _, _) = later, armed == kind { return true }
+            if case .cancelTimer(let cancelled) = later, cancelled == kind { return false }
+        }
+        return false
+    }
+
+    @inlinable
+    func deadline(for time: TimeoutTime) -> Int64 {
         switch time {
         case .after(let duration): RuntimeInstant(nanoseconds: runtime.timers.now).advanced(by: duration).nanoseconds
         case .at(let instant): instant.nanoseconds
@@ -360,7 +399,8 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         }
     }
 
-    private func timerNode(for kind: TimeoutKind<M.Timer>) -> EngineTimerNode<M> {
+    @inlinable
+    func timerNode(for kind: TimeoutKind<M.Timer>) -> EngineTimerNode<M> {
         if let node = existingTimerNode(for: kind) { return node }
         let node = EngineTimerNode<M>(kind: kind)
         switch kind {
@@ -371,7 +411,8 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         return node
     }
 
-    private func existingTimerNode(for kind: TimeoutKind<M.Timer>) -> EngineTimerNode<M>? {
+    @inlinable
+    func existingTimerNode(for kind: TimeoutKind<M.Timer>) -> EngineTimerNode<M>? {
         switch kind {
         case .event: eventTimerNode
         case .state: stateTimerNode
@@ -380,7 +421,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     }
 
     /// Called by the timer service (not the owner): only enqueues.
-    func timerFired(_ node: TimerNode, generation: UInt64) {
+    @usableFromInline func timerFired(_ node: TimerNode, generation: UInt64) {
         if let node = node as? EngineTimerNode<M> {
             _ = enqueue(.timer(node.kind, generation: generation), bypassCapacity: true)
         } else if let node = node as? SelfSendNode<M> {
@@ -388,7 +429,8 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         }
     }
 
-    private func startEffect(_ effect: Effect<M>) {
+    @usableFromInline
+    func startEffect(_ effect: Effect<M>) {
         let token = IdentityCounter.next()
         let runtime = runtime
         runtime.effectStarted()
@@ -402,7 +444,8 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         effects[token] = (task, effect.isBoundToState)
     }
 
-    private func cancelEffects(boundToStateOnly: Bool) {
+    @usableFromInline
+    func cancelEffects(boundToStateOnly: Bool) {
         for (token, effect) in effects where !boundToStateOnly || effect.isBoundToState {
             effect.task.cancel()
             effects[token] = nil
@@ -412,7 +455,8 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     // MARK: Ending
 
     /// The engine stopped: disarm everything, fail every pending caller, tell the exit observers.
-    private func finish() {
+    @usableFromInline
+    func finish() {
         guard !isFinished, let reason = engine.exitReason else { return }
         isFinished = true
         perform()
@@ -451,21 +495,23 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
 }
 
 /// The timer node of one timeout kind of one server.
+@usableFromInline
 final class EngineTimerNode<M: StateMachine>: TimerNode, @unchecked Sendable {
     // Safety: `kind` is immutable; the base class's state is guarded by the timer service.
-    let kind: TimeoutKind<M.Timer>
-    init(kind: TimeoutKind<M.Timer>) {
+    @usableFromInline let kind: TimeoutKind<M.Timer>
+    @usableFromInline init(kind: TimeoutKind<M.Timer>) {
         self.kind = kind
         super.init()
     }
 }
 
 /// A delayed message a server sent itself.
+@usableFromInline
 final class SelfSendNode<M: StateMachine>: TimerNode, @unchecked Sendable {
     // Safety: `info` and `token` are immutable; the base class's state is guarded by the timer service.
-    let info: M.Info
-    let token: UInt64
-    init(info: M.Info, token: UInt64) {
+    @usableFromInline let info: M.Info
+    @usableFromInline let token: UInt64
+    @usableFromInline init(info: M.Info, token: UInt64) {
         self.info = info
         self.token = token
         super.init()

@@ -1,5 +1,6 @@
 /// Something told when one of its timers fires. Called on the timer service's thread (or the thread advancing
 /// a manual clock), never under the service's lock; implementations only enqueue work.
+@usableFromInline
 protocol TimerTarget: AnyObject, Sendable {
     func timerFired(_ node: TimerNode, generation: UInt64)
 }
@@ -33,6 +34,7 @@ class TimerNode: @unchecked Sendable {
 }
 
 /// A runtime's single timer service: the timing wheel under the system clock, a heap under a manual clock.
+@usableFromInline
 protocol TimerService: AnyObject, Sendable {
     /// Nanoseconds on the runtime's timeline.
     var now: Int64 { get }
