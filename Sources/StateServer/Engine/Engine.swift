@@ -179,8 +179,14 @@ struct Engine<M: StateMachine>: Sendable {
     struct Pending {
         @usableFromInline var postpone = false
         @usableFromInline var nextEvents: [Event<M>] = []
-        @usableFromInline var timeouts: [(TimeoutKind<M.Timer>, TimeoutOperation<M.Timeout>)] = []
+        /// The first timeout action, inline (most transitions have at most one), then the others.
+        @usableFromInline var firstTimeout: (TimeoutKind<M.Timer>, TimeoutOperation<M.Timeout>)?
+        @usableFromInline var moreTimeouts: [(TimeoutKind<M.Timer>, TimeoutOperation<M.Timeout>)] = []
         @inlinable init() {}
+
+        @inlinable mutating func addTimeout(_ kind: TimeoutKind<M.Timer>, _ operation: TimeoutOperation<M.Timeout>) {
+            if firstTimeout == nil { firstTimeout = (kind, operation) } else { moreTimeouts.append((kind, operation)) }
+        }
     }
 
     /// Applies a handler's result: `event` is the event handled (`nil` for the initial transition), `from` the
@@ -207,7 +213,7 @@ struct Engine<M: StateMachine>: Sendable {
             return
         }
         // Step 1: actions, left to right; replies are sent now.
-        if let failure = process(result.actions, isEnterCall: false, into: &pending, output: &output) {
+        if let failure = process(result, isEnterCall: false, into: &pending, output: &output) {
             terminate(failure, into: &output)
             return
         }
@@ -233,9 +239,21 @@ struct Engine<M: StateMachine>: Sendable {
         if event != nil { cancelTimer(.event, into: &output) }
         // Step 6: timeouts. Per kind only the last action counts (across the event and its enter calls); those
         // are applied in action order (restarting a pending zero timeout moves it to the back of the zero queue).
-        for (index, (kind, operation)) in pending.timeouts.enumerated()
-        where !pending.timeouts[(index + 1)...].contains(where: { $0.0 == kind }) {
-            apply(operation, to: kind, into: &output)
+        if let (kind, operation) = pending.firstTimeout {
+            if pending.moreTimeouts.isEmpty {
+                apply(operation, to: kind, into: &output)
+            } else {
+                let all = [(kind, operation)] + pending.moreTimeouts
+                for index in all.indices {
+                    var isLast = true
+                    var later = index + 1
+                    while later < all.count {
+                        if all[later].0 == all[index].0 { isLast = false; break }
+                        later += 1
+                    }
+                    if isLast { apply(all[index].1, to: all[index].0, into: &output) }
+                }
+            }
         }
         // Step 7: inserted events go first, first action first.
         if !pending.nextEvents.isEmpty { queue.prepend(contentsOf: pending.nextEvents) }
@@ -274,7 +292,7 @@ struct Engine<M: StateMachine>: Sendable {
                 stopAndReply(reason, replies, into: &output)
                 return false
             }
-            if let failure = process(result.actions, isEnterCall: true, into: &pending, output: &output) {
+            if let failure = process(result, isEnterCall: true, into: &pending, output: &output) {
                 terminate(failure, into: &output)
                 return false
             }
@@ -284,40 +302,52 @@ struct Engine<M: StateMachine>: Sendable {
 
     /// Processes actions into `pending`; returns an exit reason if an action is invalid there.
     @inlinable mutating func process(
-        _ actions: [Action<M>], isEnterCall: Bool, into pending: inout Pending, output: inout EngineOutput<M>
+        _ transition: Transition<M>, isEnterCall: Bool, into pending: inout Pending, output: inout EngineOutput<M>
     ) -> ExitReason? {
-        for action in actions {
-            switch action.kind {
-            case .reply(let slot, let value):
-                if let failure = reply(slot, value, into: &output) { return failure }
-            case .postpone(let isPostponed):
-                if isEnterCall && isPostponed {
-                    return invalidAction("postpone in the state-enter call of \(state); enter calls cannot postpone")
-                }
-                pending.postpone = isPostponed
-            case .nextEvent(let event):
-                if isEnterCall {
-                    return invalidAction("nextEvent(\(event)) in the state-enter call of \(state); enter calls cannot insert events")
-                }
-                pending.nextEvents.append(event)
-            case .timeout(let kind, let operation):
-                // Validated here, like every action, so nothing after an invalid one runs (§1.7).
-                if case .set(.after(let duration), _) = operation, duration < .zero {
-                    return invalidAction("\(kind) after \(duration) in \(state): a relative timeout cannot be negative")
-                }
-                pending.timeouts.append((kind, operation))
-            case .effect(let effect):
-                output.commands.append(.startEffect(effect))
-            case .sendToSelf(let info, let delay, let reference):
-                if let delay, delay < .zero {
-                    return invalidAction("send(after: \(delay)) in \(state): a delay cannot be negative")
-                }
-                output.commands.append(.sendToSelf(info, after: delay, reference))
-            case .cancelSendToSelf(let reference):
-                output.commands.append(.cancelSendToSelf(reference))
-            case .report(let message):
-                output.commands.append(.report(message))
+        guard let first = transition.firstAction else { return nil }
+        if let failure = process(first, isEnterCall: isEnterCall, into: &pending, output: &output) { return failure }
+        for action in transition.moreActions {
+            if let failure = process(action, isEnterCall: isEnterCall, into: &pending, output: &output) {
+                return failure
             }
+        }
+        return nil
+    }
+
+    /// Processes one action into `pending`; returns an exit reason if it is invalid there.
+    @inlinable mutating func process(
+        _ action: Action<M>, isEnterCall: Bool, into pending: inout Pending, output: inout EngineOutput<M>
+    ) -> ExitReason? {
+        switch action.kind {
+        case .reply(let slot, let value):
+            if let failure = reply(slot, value, into: &output) { return failure }
+        case .postpone(let isPostponed):
+            if isEnterCall && isPostponed {
+                return invalidAction("postpone in the state-enter call of \(state); enter calls cannot postpone")
+            }
+            pending.postpone = isPostponed
+        case .nextEvent(let event):
+            if isEnterCall {
+                return invalidAction("nextEvent(\(event)) in the state-enter call of \(state); enter calls cannot insert events")
+            }
+            pending.nextEvents.append(event)
+        case .timeout(let kind, let operation):
+            // Validated here, like every action, so nothing after an invalid one runs (§1.7).
+            if case .set(.after(let duration), _) = operation, duration < .zero {
+                return invalidAction("\(kind) after \(duration) in \(state): a relative timeout cannot be negative")
+            }
+            pending.addTimeout(kind, operation)
+        case .effect(let effect):
+            output.commands.append(.startEffect(effect))
+        case .sendToSelf(let info, let delay, let reference):
+            if let delay, delay < .zero {
+                return invalidAction("send(after: \(delay)) in \(state): a delay cannot be negative")
+            }
+            output.commands.append(.sendToSelf(info, after: delay, reference))
+        case .cancelSendToSelf(let reference):
+            output.commands.append(.cancelSendToSelf(reference))
+        case .report(let message):
+            output.commands.append(.report(message))
         }
         return nil
     }

@@ -47,12 +47,13 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
     /// - Throws: ``StateServerError`` with `callTimeout`, `serverExited` (with the exit reason), `noSuchServer`,
     ///   `mailboxFull`, `cancelled` or `invalidArgument` (a negative timeout).
     @inlinable
+    nonisolated(nonsending)
     public func call<Value: Sendable>(
         timeout: Duration? = Server.defaultCallTimeout,
         _ makeRequest: (Reply<Value>) -> M.Call
     ) async throws -> Value {
-        let slot = try enqueueCall(makeRequest, timeout: timeout)
-        if let result = slot.currentResult { return try result.get() }
+        let (slot, immediate) = try enqueueCall(makeRequest, timeout: timeout)
+        if let immediate { return try immediate.get() }
         return try await slot.wait()
     }
 
@@ -66,7 +67,7 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
         _ makeRequest: (Reply<Value>) -> M.Call
     ) -> PendingReply<Value> {
         do {
-            return PendingReply(slot: try enqueueCall(makeRequest, timeout: timeout))
+            return PendingReply(slot: try enqueueCall(makeRequest, timeout: timeout).slot)
         } catch {
             let slot = ReplySlot<Value>(owner: core.id)
             _ = slot.fail(error as? StateServerError ?? StateServerError(.invalidArgument, "\(error)"))
@@ -77,7 +78,7 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
     @inlinable
     func enqueueCall<Value: Sendable>(
         _ makeRequest: (Reply<Value>) -> M.Call, timeout: Duration?
-    ) throws -> ReplySlot<Value> {
+    ) throws -> (slot: ReplySlot<Value>, immediate: Result<Value, StateServerError>?) {
         if let timeout, timeout < .zero {
             throw StateServerError(.invalidArgument, "call timeout \(timeout) is negative")
         }
@@ -94,13 +95,13 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
             break
         }
         core.runtime.settle()
-        if slot.isResolved { return slot }
+        if let immediate = slot.currentResult { return (slot, immediate) }
         core.addWaiter(slot.cell)
         if let timeout {
             slot.armTimeout(after: timeout, on: core.runtime.timers, server: core.id)
             core.runtime.settle()
         }
-        return slot
+        return (slot, nil)
     }
 
     // MARK: Casts and info
@@ -148,6 +149,7 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
     ///   - timeout: How long to wait for the server to end; `nil` waits forever.
     /// - Throws: `noSuchServer` if it had already ended; `stopTimeout` if it did not end in time (it still stops
     ///   once its current handler returns); `serverExited` with the error as exit reason if `terminate` threw.
+    nonisolated(nonsending)
     public func stop(_ reason: ExitReason = .normal, timeout: Duration? = nil) async throws {
         let exited = ReplySlot<ExitReason>(owner: nil)
         let token = IdentityCounter.next()
@@ -179,6 +181,7 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
     }
 
     /// Waits until the server ends and returns its exit reason (at once if it has ended).
+    nonisolated(nonsending)
     public func waitForExit() async -> ExitReason {
         let exited = ReplySlot<ExitReason>(owner: nil)
         let token = IdentityCounter.next()
@@ -225,11 +228,13 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
 
     /// The server's status: state, data, suspension, queue lengths and registered timeouts. Handled between
     /// messages, also while suspended.
+    nonisolated(nonsending)
     public func status(timeout: Duration? = Server.defaultCallTimeout) async throws -> ServerStatus<M> {
         try await system(timeout: timeout) { .status($0) }
     }
 
     /// The current state and data (`sys:get_state`). Handled between messages, also while suspended.
+    nonisolated(nonsending)
     public func getState(timeout: Duration? = Server.defaultCallTimeout) async throws -> StateSnapshot<M> {
         try await system(timeout: timeout) { .getState($0) }
     }
@@ -237,6 +242,7 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
     /// Replaces state and data (`sys:replace_state`): a rename, with no enter call, no retry of postponed events
     /// and no cancelled timeout. If `transform` throws, nothing changes and the error is reported.
     @discardableResult
+    nonisolated(nonsending)
     public func replaceState(
         timeout: Duration? = Server.defaultCallTimeout,
         _ transform: @escaping @Sendable (inout M.State, inout M.Data) throws -> Void
@@ -245,15 +251,18 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
     }
 
     /// Suspends the server: until ``resume(timeout:)``, only system requests are handled; messages queue.
+    nonisolated(nonsending)
     public func suspend(timeout: Duration? = Server.defaultCallTimeout) async throws {
         try await system(timeout: timeout) { .suspend($0) }
     }
 
     /// Resumes a suspended server; queued messages are then handled in order.
+    nonisolated(nonsending)
     public func resume(timeout: Duration? = Server.defaultCallTimeout) async throws {
         try await system(timeout: timeout) { .resume($0) }
     }
 
+    nonisolated(nonsending)
     private func system<Value: Sendable>(
         timeout: Duration?, _ makeRequest: (ReplySlot<Value>) -> SystemRequest<M>
     ) async throws -> Value {
@@ -306,6 +315,7 @@ public struct PendingReply<Value: Sendable>: Sendable {
 
     /// Waits for the outcome and returns the reply or throws its error. Cancelling the waiting task ends this
     /// wait with ``StateServerError/Code/cancelled`` but leaves the request pending; use ``cancel()`` to abandon it.
+    nonisolated(nonsending)
     public func value() async throws -> Value { try await slot.wait(abandonsOnCancel: false) }
 
     /// Gives up on the request: its outcome becomes ``StateServerError/Code/cancelled`` and a late reply is dropped.

@@ -79,7 +79,9 @@ enum EnqueueResult {
 @usableFromInline
 final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Sendable {
     // Safety: `mailbox` is a mutex; every other `var` is owner state, accessed only by the thread that owns
-    // the drain (see the type's documentation), which the mailbox status hands over with a lock.
+    // the drain (see the type's documentation), which the mailbox status hands over with a lock. The same
+    // invariant makes the dynamic exclusivity checks on the hottest owner fields redundant, so they are
+    // `@exclusivity(unchecked)`: only the owner touches them, and never re-entrantly.
     @usableFromInline let id: ServerID
     @usableFromInline let runtime: Runtime
     @usableFromInline let mailbox = Mutex(Mailbox<M>())
@@ -92,10 +94,10 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     @usableFromInline let entry: @Sendable (ServerCore<M>) -> Void
 
     // Owner state.
-    @usableFromInline var engine: Engine<M>
-    @usableFromInline var output: EngineOutput<M>
-    @usableFromInline var eventTimerNode: EngineTimerNode<M>?
-    @usableFromInline var stateTimerNode: EngineTimerNode<M>?
+    @usableFromInline @exclusivity(unchecked) var engine: Engine<M>
+    @usableFromInline @exclusivity(unchecked) var output: EngineOutput<M>
+    @usableFromInline @exclusivity(unchecked) var eventTimerNode: EngineTimerNode<M>?
+    @usableFromInline @exclusivity(unchecked) var stateTimerNode: EngineTimerNode<M>?
     @usableFromInline var namedTimerNodes: [M.Timer: EngineTimerNode<M>] = [:]
     @usableFromInline var delayedSends: [UInt64: SelfSendNode<M>] = [:]
     @usableFromInline var effects: [UInt64: (task: Task<Void, Never>, isBoundToState: Bool)] = [:]
@@ -383,9 +385,13 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
 
     @inlinable
     func isRearmed(_ kind: TimeoutKind<M.Timer>, after index: Int, in commands: [EngineCommand<M>]) -> Bool {
-        for later in commands[(index + 1)...] {
-            if case .armTimer(let armed, _, _) = later, armed == kind { return true }
-            if case .cancelTimer(let cancelled) = later, cancelled == kind { return false }
+        var later = index + 1
+        while later < commands.count {
+            switch commands[later] {
+            case .armTimer(let armed, _, _) where armed == kind: return true
+            case .cancelTimer(let cancelled) where cancelled == kind: return false
+            default: later += 1
+            }
         }
         return false
     }
