@@ -1,12 +1,24 @@
-/// A traffic light: a timed cycle red → green → yellow → red driven only by state timeouts, a walk button that
-/// shortens green, and a fault mode that flashes yellow until reset.
+/// A traffic light: a timed cycle red → green → yellow → red driven by state timeouts, a walk button that
+/// shortens green, and a fault mode that blinks the yellow lamp until reset.
 ///
 /// ```swift
 /// let light = try runtime.start(TrafficLight())
 /// try light.cast(.walkButtonPressed)
 /// let color = try await light.call { .currentState($0) }
 /// ```
-public struct TrafficLight: StateMachine {
+///
+/// The light is a ``TableMachine``: its logic is ``table``, which `statem diagram traffic-light` draws.
+///
+/// - Each color is a state with a timeout cell (``Configuration/red``, ``Configuration/green``,
+///   ``Configuration/yellow``); a completed yellow counts a cycle.
+/// - The first ``Cast/walkButtonPressed`` in green arms the named timeout ``Timer/walk``, so green ends at the
+///   latest ``Configuration/walkGreen`` later (or earlier, at its own timeout). Further presses change nothing;
+///   presses in other states are ignored.
+/// - ``Cast/fault`` from any state goes to ``State/flashing``, where the named timeout ``Timer/blink`` toggles
+///   ``Data/isLampLit`` every ``Configuration/blink``, until ``Cast/reset`` restarts the cycle at red.
+///
+/// Concurrency: a `Sendable` value; each server runs its handler one event at a time.
+public struct TrafficLight: TableMachine {
     /// The light's states.
     public enum State: Hashable, Sendable, CaseIterable {
         /// Stop.
@@ -28,7 +40,7 @@ public struct TrafficLight: StateMachine {
     }
 
     /// Fire-and-forget messages.
-    public enum Cast: Sendable {
+    public enum Cast: Hashable, Sendable, CaseIterable {
         /// A pedestrian pressed the walk button: green ends after at most ``Configuration/walkGreen``.
         case walkButtonPressed
         /// A fault was detected: go to ``State/flashing``.
@@ -38,7 +50,7 @@ public struct TrafficLight: StateMachine {
     }
 
     /// Named timeouts.
-    public enum Timer: Hashable, Sendable {
+    public enum Timer: Hashable, Sendable, CaseIterable {
         /// Ends green early after the walk button.
         case walk
         /// Toggles the lamp while flashing.
@@ -53,10 +65,17 @@ public struct TrafficLight: StateMachine {
         public var isWalkRequested = false
         /// While flashing: whether the yellow lamp is lit.
         public var isLampLit = false
+
+        /// Creates data; the defaults are the light's data at start.
+        public init(cycles: Int = 0, isWalkRequested: Bool = false, isLampLit: Bool = false) {
+            self.cycles = cycles
+            self.isWalkRequested = isWalkRequested
+            self.isLampLit = isLampLit
+        }
     }
 
     /// How long each phase lasts.
-    public struct Configuration: Sendable {
+    public struct Configuration: Hashable, Sendable {
         /// Time in red.
         public var red: Duration
         /// Time in green without a walk request.
@@ -65,7 +84,7 @@ public struct TrafficLight: StateMachine {
         public var yellow: Duration
         /// The most green lasts after the walk button is pressed.
         public var walkGreen: Duration
-        /// Half a blink period while flashing.
+        /// Half a blink period while flashing: the lamp toggles this often.
         public var blink: Duration
 
         /// Creates a configuration; the defaults are 30 s red, 25 s green, 5 s yellow, 5 s after walk, 0.5 s blink.
@@ -95,43 +114,66 @@ public struct TrafficLight: StateMachine {
     /// Creates a light with `configuration`.
     public init(configuration: Configuration = Configuration()) { self.configuration = configuration }
 
-    /// Starts in red with its state timeout armed.
-    public func start() -> Start<Self> {
-        .ok(.red, data: Data(), .stateTimeout(.after(configuration.red)))
+    /// Starts with no completed cycle, no walk request and the lamp off.
+    public func initialData() -> Data { Data() }
+
+    /// The table depends on the durations: one compiled table per configuration.
+    public var tableVariant: (any Hashable & Sendable)? { configuration }
+
+    /// The light's transitions (drawn in `Docs/Machines/TrafficLight.md`).
+    public var table: TransitionTable<Self> {
+        let walkGreen = configuration.walkGreen
+        let blink = configuration.blink
+        When(.red, timeout: configuration.red) {
+            On(.stateTimeout, goto: .green)
+            Self.answersCurrentState(.red)
+        }
+        When(.green, timeout: configuration.green) {
+            On(.stateTimeout, goto: .yellow)
+            On(timeout: .walk, goto: .yellow)
+            On(cast: .walkButtonPressed)
+                .guard("isFirstPress") { data in !data.isWalkRequested }
+                .action("armWalk") { data in
+                    data.isWalkRequested = true
+                    return [.timeout(.walk, walkGreen)]
+                }
+            Self.answersCurrentState(.green)
+        }
+        .onExit("clearWalk") { data in
+            data.isWalkRequested = false
+            return [.cancelTimeout(.walk)]
+        }
+        When(.yellow, timeout: configuration.yellow) {
+            On(.stateTimeout, goto: .red).action("countCycle") { data in data.cycles += 1 }
+            Self.answersCurrentState(.yellow)
+        }
+        When(.flashing) {
+            On(timeout: .blink).action("toggleLamp") { data in
+                data.isLampLit.toggle()
+                return [.timeout(.blink, blink)]
+            }
+            On(cast: .reset, goto: .red)
+            Self.answersCurrentState(.flashing)
+        }
+        .onEnter("startBlinking") { data in
+            data.isLampLit = true
+            return [.timeout(.blink, blink)]
+        }
+        .onExit("stopBlinking") { data in
+            data.isLampLit = false
+            return [.cancelTimeout(.blink)]
+        }
+        Always {
+            On(cast: .fault, goto: .flashing)
+            On(call: "completedCycles", match: { if case .completedCycles(let reply) = $0 { reply } else { nil } },
+               reply: { data in data.cycles })
+        }
     }
 
-    /// The light's transitions.
-    public func handle(_ event: Event<Self>, in state: State, data: inout Data) -> Transition<Self> {
-        switch (state, event) {
-        case (_, .call(.currentState(let reply))):
-            return .keep(.reply(reply, state))
-        case (_, .call(.completedCycles(let reply))):
-            return .keep(.reply(reply, data.cycles))
-        case (.flashing, .cast(.reset)):
-            data.isLampLit = false
-            return .goto(.red, .cancelTimeout(.blink), .stateTimeout(.after(configuration.red)))
-        case (.flashing, .timeout(.blink, _)):
-            data.isLampLit.toggle()
-            return .keep(.timeout(.blink, .after(configuration.blink)))
-        case (.flashing, _):
-            return .keep
-        case (_, .cast(.fault)):
-            data.isWalkRequested = false
-            data.isLampLit = true
-            return .goto(.flashing, .cancelTimeout(.walk), .timeout(.blink, .after(configuration.blink)))
-        case (.red, .stateTimeout):
-            return .goto(.green, .stateTimeout(.after(configuration.green)))
-        case (.green, .cast(.walkButtonPressed)) where !data.isWalkRequested:
-            data.isWalkRequested = true
-            return .keep(.timeout(.walk, .after(configuration.walkGreen)))
-        case (.green, .stateTimeout), (.green, .timeout(.walk, _)):
-            data.isWalkRequested = false
-            return .goto(.yellow, .cancelTimeout(.walk), .stateTimeout(.after(configuration.yellow)))
-        case (.yellow, .stateTimeout):
-            data.cycles += 1
-            return .goto(.red, .stateTimeout(.after(configuration.red)))
-        default:
-            return .keep
-        }
+    /// The row answering ``Call/currentState(_:)`` in `state` (a reply can't read the state, so each state has
+    /// its own row).
+    static func answersCurrentState(_ state: State) -> On<Self, Void> {
+        On(call: "currentState", match: { if case .currentState(let reply) = $0 { reply } else { nil } },
+           reply: { _ in state })
     }
 }
