@@ -52,7 +52,9 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "StateServerTests",
-            dependencies: ["StateServer", "StateServerTesting", "Machines", "GettingStartedDoor", "ClassicServers"],
+            dependencies: [
+                "StateServer", "StateServerTesting", "Machines", "GettingStartedDoor", "ClassicServers", "statem",
+            ],
             swiftSettings: strict
         ),
     ]

@@ -15,6 +15,17 @@ struct CatalogEntry: Sendable {
     /// Starts the machine on `runtime` (durations divided by `speed`), printing its trace with `trace`, and returns
     /// a session to feed it typed words.
     let start: @Sendable (Runtime, Double, @escaping @Sendable (String) -> Void) throws -> any MachineSession
+
+    /// The words a user can type: the first word of each event's usage.
+    var eventWords: [String] { events.map { firstWord(of: $0.usage) } }
+
+    /// Whether the machine is a table machine, which can be drawn and validated.
+    var hasTable: Bool { diagram(.mermaid) != nil }
+
+    /// The error for a word that is not one of the machine's events, listing them.
+    func unknownEvent(_ word: String) -> UsageError {
+        UsageError("unknown event '\(word)' for \(name)", help: "Events: \(events.map(\.usage).joined(separator: ", "))")
+    }
 }
 
 /// The diagram formats `statem diagram` prints.
@@ -29,6 +40,10 @@ protocol MachineSession: Sendable {
     func send(_ words: [String]) async throws -> String?
     /// The current state, for the interactive prompt.
     func describeState() async throws -> String
+    /// The current data, or `nil` when the machine has none.
+    func describeData() async throws -> String?
+    /// Why the machine ended, or `nil` while it runs.
+    var exitReason: ExitReason? { get }
     /// Stops the machine.
     func stop() async throws
 }
@@ -40,22 +55,32 @@ struct EventWord<M: StateMachine>: Sendable {
     let perform: @Sendable (Server<M>, [String]) async throws -> String?
 
     /// The word itself: the first token of the usage.
-    var word: String { String(usage.split(separator: " ").first ?? "") }
+    var word: String { firstWord(of: usage) }
 
     /// A word that sends a cast.
     static func cast(_ usage: String, _ summary: String, _ message: M.Cast) -> EventWord {
-        EventWord(usage: usage, summary: summary) { server, _ in
+        EventWord(usage: usage, summary: summary) { server, arguments in
+            try expectNoArguments(arguments, for: usage)
             try server.cast(message)
             return nil
         }
     }
 
-    /// A word that sends a call and prints its reply.
+    /// A word that sends a call and prints its reply. In virtual time a reply that the machine defers is not
+    /// waited for (time would never move): the trace shows it when it comes.
     static func call<Value: Sendable>(
         _ usage: String, _ summary: String, _ makeRequest: @escaping @Sendable (Reply<Value>) -> M.Call
     ) -> EventWord {
-        EventWord(usage: usage, summary: summary) { server, _ in
-            "\(try await server.call(timeout: .seconds(5), makeRequest))"
+        EventWord(usage: usage, summary: summary) { server, arguments in
+            try expectNoArguments(arguments, for: usage)
+            guard server.runtime.isVirtual else {
+                return "\(try await server.call(timeout: .seconds(5), makeRequest))"
+            }
+            switch server.request(timeout: .seconds(5), makeRequest).result {
+            case .success(let value)?: return "\(value)"
+            case .failure(let error)?: throw error
+            case nil: return "no reply yet: the machine answers later (advance time; the trace shows the reply)"
+            }
         }
     }
 
@@ -65,6 +90,13 @@ struct EventWord<M: StateMachine>: Sendable {
             throw UsageError("'\(usage)' needs a whole number", help: "usage: \(usage)")
         }
         return value
+    }
+
+    /// Throws a usage error when a word without arguments is given some.
+    static func expectNoArguments(_ arguments: [String], for usage: String) throws {
+        guard arguments.isEmpty else {
+            throw UsageError("'\(firstWord(of: usage))' takes no arguments", help: "usage: \(usage)")
+        }
     }
 }
 
@@ -85,6 +117,12 @@ struct WordSession<M: StateMachine>: MachineSession {
     }
 
     func describeState() async throws -> String { "\(try await server.getState().state)" }
+
+    func describeData() async throws -> String? {
+        M.Data.self == Void.self ? nil : "\(try await server.getState().data)"
+    }
+
+    var exitReason: ExitReason? { server.exitReason }
 
     func stop() async throws { try await server.stop() }
 }
@@ -108,9 +146,14 @@ extension CatalogEntry {
                 }
             },
             validate: {
-                guard let table else { return (true, "\(name) is a handler-defined machine: nothing to validate") }
-                let report = table().validate()
-                return (report.isValid, report.isValid ? "\(name): valid" : report.description)
+                guard let table else {
+                    return (true, "\(name): a handler-defined machine (no transition table): nothing to validate")
+                }
+                let transitions = table()
+                let report = transitions.validate()
+                guard report.isValid else { return (false, report.description) }
+                let states = transitions.states.map { "\($0)" }.joined(separator: ", ")
+                return (true, "\(name): the transition table is valid (states: \(states))")
             },
             start: { runtime, speed, trace in
                 let server = try runtime.start(make(speed), options: ServerOptions(observer: { observation in
@@ -119,14 +162,34 @@ extension CatalogEntry {
                 return WordSession(server: server, words: words, machineName: name)
             })
     }
+
+    /// An entry for table machine `M`: as above, with the diagram and validation of the table of the machine
+    /// made at speed 1 unless `table` is given.
+    static func machine<M: TableMachine>(
+        name: String, summary: String, words: [EventWord<M>],
+        make: @escaping @Sendable (Double) -> M
+    ) -> CatalogEntry {
+        machine(name: name, summary: summary, words: words, table: { make(1).table }, make: make)
+    }
 }
 
 enum Catalog {
     /// Every machine the tool knows, in `statem list` order.
-    static let entries: [CatalogEntry] = [.trafficLight]
-
-    static func entry(named name: String) -> CatalogEntry? { entries.first { $0.name == name } }
+    static let entries: [CatalogEntry] = [.trafficLight, .vendingMachine, .circuitBreaker]
 }
+
+extension [CatalogEntry] {
+    /// The entry called `name`, or a usage error listing the machines.
+    func entry(named name: String) throws -> CatalogEntry {
+        guard let entry = first(where: { $0.name == name }) else {
+            throw UsageError("unknown machine '\(name)'", help: "Machines: \(map(\.name).joined(separator: ", "))")
+        }
+        return entry
+    }
+}
+
+/// The word of a usage: `coin` for `coin <cents>`.
+func firstWord(of usage: String) -> String { String(usage.split(separator: " ").first ?? "") }
 
 enum Trace {
     /// `t=30.000s    red → green`, the time padded so events line up.
