@@ -175,7 +175,9 @@ extension CatalogEntry {
 
 enum Catalog {
     /// Every machine the tool knows, in `statem list` order.
-    static let entries: [CatalogEntry] = [.trafficLight, .vendingMachine, .circuitBreaker]
+    static let entries: [CatalogEntry] = [
+        .trafficLight, .vendingMachine, .circuitBreaker, .sessionLifecycle, .rateLimiter, .jobQueue,
+    ]
 }
 
 extension [CatalogEntry] {
