@@ -11,6 +11,8 @@ private struct RuntimeCourier: StateMachine {
         case fail(String)
         /// Starts an effect that waits for `gate`, then reports whether it saw its task cancelled.
         case fetch(cancelOnStateExit: Bool)
+        /// Moves to `elsewhere` and starts there an effect bound to that new state.
+        case leaveAndFetch
         case leave
         case note(String)
         /// Logs, then sends itself `.echo` with no delay.
@@ -50,6 +52,14 @@ private struct RuntimeCourier: StateMachine {
                 await gate.wait()
                 sawCancellation.append(Task.isCancelled)
                 return 7
+            } then: { .done(Self.describe($0)) })
+        case .cast(.leaveAndFetch):
+            let gate = gate
+            let sawCancellation = sawCancellation
+            return .goto(.elsewhere, .run(cancelOnStateExit: true) {
+                await gate.wait()
+                sawCancellation.append(Task.isCancelled)
+                return 8
             } then: { .done(Self.describe($0)) })
         case .cast(.leave):
             return .goto(.elsewhere)
@@ -128,6 +138,18 @@ private struct RuntimeCourier: StateMachine {
         await runtime.waitForEffects()
         #expect(sawCancellation.elements == [true])
         #expect(try await server.call { .log($0) } == [])
+    }
+
+    @Test func effectBoundToTheStateItEntersSurvivesTheTransitionThatStartsIt() async throws {
+        let gate = RuntimeGate()
+        let sawCancellation = RuntimeRecording<Bool>()
+        let runtime = Runtime(clock: ManualClock())
+        let server = try runtime.start(RuntimeCourier(gate: gate, sawCancellation: sawCancellation))
+        try server.cast(.leaveAndFetch)
+        gate.open()
+        await runtime.waitForEffects()
+        #expect(sawCancellation.elements == [false])
+        #expect(try await server.call { .log($0) } == ["done:ok(8) in elsewhere"])
     }
 
     @Test func effectNotBoundToTheStateSurvivesAStateChange() async throws {

@@ -212,6 +212,8 @@ struct Engine<M: StateMachine>: Sendable {
             stopAndReply(reason, replies, into: &output)
             return
         }
+        // Effects bound to the old state are cancelled before any effect this transition starts.
+        let firstCommand = output.commands.count
         // Step 1: actions, left to right; replies are sent now.
         if let failure = process(result, isEnterCall: false, into: &pending, output: &output) {
             terminate(failure, into: &output)
@@ -233,7 +235,7 @@ struct Engine<M: StateMachine>: Sendable {
         if isStateChange {
             if !postponed.isEmpty { queue.prepend(contentsOf: postponed.removeAll()) }
             cancelTimer(.state, into: &output)
-            output.commands.append(.cancelStateEffects)
+            output.commands.insert(.cancelStateEffects, at: firstCommand)
         }
         // Step 5: any processed event cancels the event timeout.
         if event != nil { cancelTimer(.event, into: &output) }
