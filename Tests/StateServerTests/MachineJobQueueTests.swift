@@ -328,7 +328,7 @@ private let testConfiguration = Queue.Configuration(
         await tester.runtime.waitForEffects()
         #expect(try await awaitingRunning.value() == .success(.succeeded(attempts: 1)))
         tester.expectExit(.normal)
-        #expect(await tester.server.waitForExit().isNormal)
+        #expect(try await tester.server.waitForExit().isNormal)
         tester.finish()
     }
 
@@ -340,7 +340,7 @@ private let testConfiguration = Queue.Configuration(
         try tester.cast(.drain)
         #expect(try awaiting.result?.get() == .success(.cancelled))     // answered before the server ends
         tester.expectExit(.normal)
-        #expect(await tester.server.waitForExit().isNormal)
+        #expect(try await tester.server.waitForExit().isNormal)
         tester.finish()
     }
 
@@ -671,7 +671,7 @@ private let testConfiguration = Queue.Configuration(
         #expect(try await finished.value() == .success(.succeeded(attempts: 2)))
 
         try queue.cast(.drain)                                          // nothing runs: the queue stops
-        #expect(await queue.waitForExit().isNormal)
+        #expect(try await queue.waitForExit().isNormal)
         // usage:end
     }
 }

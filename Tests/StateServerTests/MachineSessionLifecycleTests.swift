@@ -517,7 +517,7 @@ private struct IdentityProvider: Sendable {
         tester.advance(by: .seconds(1))
         tester.expectTimeout(.state)
         tester.expectExit(.normal)
-        #expect(await tester.server.waitForExit().isNormal)
+        #expect(try await tester.server.waitForExit().isNormal)
         tester.finish()
     }
 
@@ -526,7 +526,7 @@ private struct IdentityProvider: Sendable {
         tester.advance(by: .seconds(5))
         tester.expectTimeout(.state)
         tester.expectExit(.normal)
-        #expect(await tester.server.waitForExit().isNormal)
+        #expect(try await tester.server.waitForExit().isNormal)
         tester.finish()
     }
 

@@ -130,14 +130,14 @@ private struct RuntimeSlowpoke: StateMachine {
             #expect(error?.code == .serverExited, "\(String(describing: error))")
             #expect(RuntimeExpect.label(error?.exitReason) == "error(hoard full)")
         }
-        #expect(RuntimeExpect.label(await server.waitForExit()) == "error(hoard full)")
+        #expect(RuntimeExpect.label(try await server.waitForExit()) == "error(hoard full)")
     }
 
     @Test(.timeLimit(.minutes(1)))
     func shortStateTimeoutFiresOnTheDefaultRuntime() async throws {
         let runtime = Runtime()
         let server = try runtime.start(RuntimeAlarm(delay: .milliseconds(20)))
-        #expect(RuntimeExpect.label(await server.waitForExit()) == "shutdown(alarm fired)")
+        #expect(RuntimeExpect.label(try await server.waitForExit()) == "shutdown(alarm fired)")
         #expect(!server.isAlive)
     }
 
@@ -165,6 +165,6 @@ private struct RuntimeSlowpoke: StateMachine {
         await RuntimeExpect.throwsCode(.stopTimeout) { try await server.stop(.shutdown, timeout: .milliseconds(50)) }
         #expect(server.isAlive)
         latch.open()
-        #expect(RuntimeExpect.label(await server.waitForExit()) == "shutdown")
+        #expect(RuntimeExpect.label(try await server.waitForExit()) == "shutdown")
     }
 }

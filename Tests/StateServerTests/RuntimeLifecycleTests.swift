@@ -112,9 +112,9 @@ import Testing
         let server = try runtime.start(RuntimeProbe())
         async let reason = server.waitForExit()
         try server.cast(.stop(.shutdown("done")))
-        #expect(RuntimeExpect.label(await reason) == "shutdown(done)")
+        #expect(RuntimeExpect.label(try await reason) == "shutdown(done)")
         // Once ended, it answers at once.
-        #expect(RuntimeExpect.label(await server.waitForExit()) == "shutdown(done)")
+        #expect(RuntimeExpect.label(try await server.waitForExit()) == "shutdown(done)")
     }
 
     @Test func machineStoppingItselfEndsWithItsReason() async throws {
@@ -136,7 +136,7 @@ import Testing
         #expect(!server.isAlive)
         #expect(RuntimeExpect.label(server.exitReason) == "error(boom)")
         #expect(terminations.elements == ["error(boom) in idle"])
-        #expect(RuntimeExpect.label(await server.waitForExit()) == "error(boom)")
+        #expect(RuntimeExpect.label(try await server.waitForExit()) == "error(boom)")
     }
 
     @Test func crashFailsEveryDeferredPostponedAndQueuedCallerWithServerExited() async throws {

@@ -375,7 +375,7 @@ struct SemanticsTransitionTests {
         }
         #expect(log.entries == ["terminate shutdown in a"])
         #expect(server.exitReason?.thrownError as? Boom == Boom("cleanup"))
-        #expect(await server.waitForExit().thrownError as? Boom == Boom("cleanup"))
+        #expect(try await server.waitForExit().thrownError as? Boom == Boom("cleanup"))
     }
 
     @Test func stoppingAServerThatHasEndedThrowsNoSuchServer() async throws {

@@ -102,7 +102,7 @@ struct StubbornHandle: ServerHandle {
     var exitReason: ExitReason? { server.exitReason }
     func stop(_ reason: ExitReason, timeout: Duration?) async throws { try await server.stop(reason, timeout: timeout) }
     func kill() { server.kill() }
-    func waitForExit() async -> ExitReason { await server.waitForExit() }
+    func waitForExit() async throws -> ExitReason { try await server.waitForExit() }
     @discardableResult
     func monitor(_ handler: @escaping @Sendable (ExitReason) -> Void) -> MonitorReference { server.monitor(handler) }
     @discardableResult

@@ -386,11 +386,11 @@ struct TableResumedLight: TableMachine {
         try session.cast(.touch)
         try session.cast(.touch)
         #expect(try await session.call { .close($0) } == "bye after 2 touches")
-        #expect(await session.waitForExit().isNormal)
+        #expect(try await session.waitForExit().isNormal)
 
         let killed = try runtime.start(TableSession())
         try killed.cast(.kill)
-        #expect("\(await killed.waitForExit())" == "shutdown(killed)")
+        #expect("\(try await killed.waitForExit())" == "shutdown(killed)")
     }
 
     @Test func tableIsBuiltOnceForEveryServerAndEventOfItsType() async throws {

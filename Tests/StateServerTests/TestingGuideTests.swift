@@ -302,7 +302,7 @@ final class EffectLog: Sendable {
 
         try await kettle.stop(.shutdown("unplugged"))
         #expect(exits.entries == ["shutdown(unplugged)"])
-        #expect(await kettle.waitForExit().description == "shutdown(unplugged)")
+        #expect(try await kettle.waitForExit().description == "shutdown(unplugged)")
     }
 }
 

@@ -181,8 +181,11 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
     }
 
     /// Waits until the server ends and returns its exit reason (at once if it has ended).
+    ///
+    /// - Throws: ``StateServerError/Code/cancelled`` if the waiting task is cancelled first (the server keeps
+    ///   running).
     nonisolated(nonsending)
-    public func waitForExit() async -> ExitReason {
+    public func waitForExit() async throws -> ExitReason {
         let exited = ReplySlot<ExitReason>(owner: nil)
         let token = IdentityCounter.next()
         core.onExit(token: token) { reason in _ = exited.resolve(.success(reason)) }
@@ -190,7 +193,7 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
             return try await exited.wait()
         } catch {
             core.removeExitObserver(token: token)
-            return core.exitReason ?? .killed
+            throw error
         }
     }
 

@@ -14,8 +14,9 @@ public protocol ServerHandle: Sendable {
     /// Ends the server at its next message boundary without calling `terminate` (`exit(Pid, kill)`): its exit
     /// reason is ``ExitReason/killed``. Does nothing if it has ended.
     func kill()
-    /// Waits until the server ends and returns its exit reason.
-    func waitForExit() async -> ExitReason
+    /// Waits until the server ends and returns its exit reason; throws ``StateServerError/Code/cancelled`` if the
+    /// waiting task is cancelled first.
+    func waitForExit() async throws -> ExitReason
     /// Calls `handler` with the exit reason when the server ends (at once if it has).
     @discardableResult
     func monitor(_ handler: @escaping @Sendable (ExitReason) -> Void) -> MonitorReference

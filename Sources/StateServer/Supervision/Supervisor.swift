@@ -115,7 +115,7 @@ public struct Supervisor: ServerHandle, Hashable, CustomStringConvertible {
     public func kill() { server.kill() }
 
     /// Waits until the supervisor ends and returns its exit reason.
-    public func waitForExit() async -> ExitReason { await server.waitForExit() }
+    public func waitForExit() async throws -> ExitReason { try await server.waitForExit() }
 
     /// Calls `handler` with the exit reason when the supervisor ends.
     @discardableResult
