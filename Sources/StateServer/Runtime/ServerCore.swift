@@ -37,8 +37,12 @@ enum SystemRequest<M: StateMachine>: Sendable {
 struct Mailbox<M: StateMachine>: ~Copyable {
     @usableFromInline enum Status { case idle, scheduled, running }
 
-    @usableFromInline var messages = RingBuffer<Message<M>>()
-    @usableFromInline var system = RingBuffer<SystemRequest<M>>()
+    /// Messages and system requests in arrival order (as `sys` messages share a process's mailbox in OTP).
+    @usableFromInline var items = RingBuffer<MailboxItem<M>>()
+    /// How many of `items` are messages (not system requests).
+    @usableFromInline var messageCount = 0
+    /// How many of `items` are system requests.
+    @usableFromInline var systemCount = 0
     @usableFromInline var status = Status.idle
     @usableFromInline var isSuspended = false
     @usableFromInline var exitReason: ExitReason?
@@ -50,6 +54,13 @@ struct Mailbox<M: StateMachine>: ~Copyable {
     @usableFromInline var highWaterMark = 0
 
     @inlinable init() {}
+}
+
+/// One entry of a mailbox: a message, or a system request handled in its turn (also while suspended).
+@usableFromInline
+enum MailboxItem<M: StateMachine>: Sendable {
+    case message(Message<M>)
+    case system(SystemRequest<M>)
 }
 
 /// What `enqueue` decided under the lock.
@@ -98,6 +109,8 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     @usableFromInline @exclusivity(unchecked) var output: EngineOutput<M>
     @usableFromInline @exclusivity(unchecked) var eventTimerNode: EngineTimerNode<M>?
     @usableFromInline @exclusivity(unchecked) var stateTimerNode: EngineTimerNode<M>?
+    /// The clock reading of the current drain, if one was needed.
+    @usableFromInline @exclusivity(unchecked) var batchTime: Int64?
     @usableFromInline var namedTimerNodes: [M.Timer: EngineTimerNode<M>] = [:]
     @usableFromInline var delayedSends: [UInt64: SelfSendNode<M>] = [:]
     @usableFromInline var effects: [UInt64: (task: Task<Void, Never>, isBoundToState: Bool)] = [:]
@@ -125,6 +138,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         mailbox.withLock { $0.status = .running }
         swap(&output, &startOutput)
         perform()
+        batchTime = nil
         if engine.exitReason != nil {
             finish()
         } else {
@@ -141,7 +155,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         let inline = allowInline && runtime.scheduler.allowsInlineDrain
         let outcome = mailbox.withLock { mailbox -> EnqueueOutcome in
             if mailbox.exitReason != nil { return .result(.dead) }
-            if !bypassCapacity, let capacity, mailbox.messages.count >= capacity {
+            if !bypassCapacity, let capacity, mailbox.messageCount >= capacity {
                 if case .event(.call) = message { return .result(.full) }
                 switch overflowPolicy {
                 case .reject: return .result(.full)
@@ -150,8 +164,9 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
                     return .result(.dropped)
                 }
             }
-            mailbox.messages.append(message)
-            if mailbox.messages.count > mailbox.highWaterMark { mailbox.highWaterMark = mailbox.messages.count }
+            mailbox.items.append(.message(message))
+            mailbox.messageCount += 1
+            if mailbox.messageCount > mailbox.highWaterMark { mailbox.highWaterMark = mailbox.messageCount }
             guard mailbox.status == .idle, !mailbox.isSuspended else { return .result(.queued) }
             if inline {
                 mailbox.status = .running
@@ -177,7 +192,8 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     func enqueueSystem(_ request: SystemRequest<M>) -> Bool {
         let mustSchedule = mailbox.withLock { mailbox -> Bool? in
             if mailbox.exitReason != nil { return nil }
-            mailbox.system.append(request)
+            mailbox.items.append(.system(request))
+            mailbox.systemCount += 1
             guard mailbox.status == .idle else { return false }
             mailbox.status = .scheduled
             return true
@@ -242,13 +258,28 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         var remaining = budget
         while remaining > 0 {
             let next = mailbox.withLock { mailbox -> Next in
-                if let request = mailbox.system.popFirst() { return .system(request) }
-                if !mailbox.isSuspended, let message = mailbox.messages.popFirst() { return .message(message) }
+                if !mailbox.isSuspended, let item = mailbox.items.popFirst() {
+                    switch item {
+                    case .message(let message):
+                        mailbox.messageCount -= 1
+                        return .message(message)
+                    case .system(let request):
+                        mailbox.systemCount -= 1
+                        return .system(request)
+                    }
+                }
+                if mailbox.isSuspended, mailbox.systemCount > 0,
+                    case .system(let request)? = mailbox.items.removeFirst(where: { if case .system = $0 { true } else { false } })
+                {
+                    mailbox.systemCount -= 1
+                    return .system(request)
+                }
                 mailbox.status = .idle
                 return .idle
             }
             switch next {
             case .idle:
+                batchTime = nil
                 return
             case .message(let message):
                 handle(message)
@@ -256,11 +287,13 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
                 handle(request)
             }
             if engine.exitReason != nil {
+                batchTime = nil
                 finish()
                 return
             }
             remaining -= 1
         }
+        batchTime = nil
         release()
     }
 
@@ -268,7 +301,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     @inlinable
     func release() {
         let mustSchedule = mailbox.withLock { mailbox -> Bool in
-            let hasWork = !mailbox.system.isEmpty || (!mailbox.isSuspended && !mailbox.messages.isEmpty)
+            let hasWork = mailbox.systemCount > 0 || (!mailbox.isSuspended && mailbox.messageCount > 0)
             mailbox.status = hasWork ? .scheduled : .idle
             return hasWork
         }
@@ -298,7 +331,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         switch request {
         case .status(let slot):
             let (queued, dropped, highWater, suspended) = mailbox.withLock {
-                ($0.messages.count, $0.droppedMessages, $0.highWaterMark, $0.isSuspended)
+                ($0.messageCount, $0.droppedMessages, $0.highWaterMark, $0.isSuspended)
             }
             _ = slot.resolve(.success(ServerStatus(
                 id: id, state: engine.state, data: engine.data, isSuspended: suspended, queuedMessages: queued,
@@ -399,10 +432,20 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     @inlinable
     func deadline(for time: TimeoutTime) -> Int64 {
         switch time {
-        case .after(let duration): RuntimeInstant(nanoseconds: runtime.timers.now).advanced(by: duration).nanoseconds
+        case .after(let duration): RuntimeInstant(nanoseconds: currentTime()).advanced(by: duration).nanoseconds
         case .at(let instant): instant.nanoseconds
         case .infinity: .max
         }
+    }
+
+    /// The clock, read once per drain: relative timeouts armed while handling a batch of messages all start
+    /// from the time the batch started (within microseconds of each handler).
+    @inlinable
+    func currentTime() -> Int64 {
+        if let batchTime { return batchTime }
+        let now = runtime.timers.now
+        batchTime = now
+        return now
     }
 
     @inlinable
@@ -477,11 +520,16 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
             mailbox.status = .idle
             let waiters = mailbox.waiters
             let observers = Array(mailbox.exitObservers.values)
-            let dropped = mailbox.messages.count
+            let dropped = mailbox.messageCount
             mailbox.waiters = []
             mailbox.exitObservers = [:]
-            mailbox.messages = RingBuffer()
-            return (waiters, mailbox.system.removeAll(), observers, dropped)
+            let systemRequests = mailbox.items.removeAll().compactMap { item -> SystemRequest<M>? in
+                if case .system(let request) = item { return request }
+                return nil
+            }
+            mailbox.messageCount = 0
+            mailbox.systemCount = 0
+            return (waiters, systemRequests, observers, dropped)
         }
         let error = Self.exitedError(id, reason)
         for slot in waiters { _ = slot.fail(error) }

@@ -66,6 +66,20 @@ struct RingBuffer<Element> {
         self = kept
     }
 
+    /// Removes and returns the first element for which `predicate` is true, keeping the order of the rest.
+    ///
+    /// - Complexity: O(n).
+    @inlinable
+    mutating func removeFirst(where predicate: (Element) -> Bool) -> Element? {
+        var kept = RingBuffer()
+        var found: Element?
+        while let element = popFirst() {
+            if found == nil, predicate(element) { found = element } else { kept.append(element) }
+        }
+        self = kept
+        return found
+    }
+
     /// The elements, oldest first, without removing them.
     @inlinable
     var elements: [Element] {
