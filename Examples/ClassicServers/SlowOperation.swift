@@ -107,7 +107,7 @@ private struct DemoInputError: Error, CustomStringConvertible {
 
 /// A one-shot latch: `wait()` suspends until `open()` is called (at once if it already was).
 private final class DemoGate: Sendable {
-    private let state = Mutex<(isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private let state = Locked<(isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
     func wait() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

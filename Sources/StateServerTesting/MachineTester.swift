@@ -198,7 +198,7 @@ public final class MachineTester<M: StateMachine>: Sendable {
 extension MachineTester {
     /// The tester's thread-safe log of steps.
     final class Recorder: Sendable {
-        private let steps = Mutex<[Step]>([])
+        private let steps = Locked<[Step]>([])
 
         func append(_ step: Step) { steps.withLock { $0.append(step) } }
         func removeAll() { steps.withLock { $0.removeAll() } }

@@ -65,7 +65,7 @@ enum JobWords {
 
     /// Counts a simulated job's attempts.
     final class AttemptCounter: Sendable {
-        private let count = Mutex(0)
+        private let count = Locked(0)
 
         func next() -> Int { count.withLock { $0 += 1; return $0 } }
     }

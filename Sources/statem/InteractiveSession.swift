@@ -156,7 +156,7 @@ struct InteractiveSession {
 
 /// Whether a prompt is waiting on the terminal's current line.
 final class PromptLine: Sendable {
-    private let isOpen = Mutex(false)
+    private let isOpen = Locked(false)
 
     func open() { isOpen.withLock { $0 = true } }
 

@@ -41,7 +41,7 @@ import Testing
 
 /// Lets a test finish slow operations one input at a time.
 final class ExampleReleases: Sendable {
-    private let state = Mutex<(released: Set<Int>, waiters: [Int: [CheckedContinuation<Void, Never>]])>(([], [:]))
+    private let state = Locked<(released: Set<Int>, waiters: [Int: [CheckedContinuation<Void, Never>]])>(([], [:]))
 
     func wait(for input: Int) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

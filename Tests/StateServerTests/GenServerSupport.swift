@@ -7,7 +7,7 @@ import Testing
 
 /// A thread-safe append-only list, for `terminate` calls, reports and callers' observations in order.
 final class GenServerRecording<Element: Sendable>: Sendable {
-    private let storage = Mutex<[Element]>([])
+    private let storage = Locked<[Element]>([])
 
     init() {}
 

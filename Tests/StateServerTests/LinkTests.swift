@@ -21,7 +21,7 @@ private struct Worker: StateMachine {
 }
 
 private final class LinkLog: Sendable {
-    let lines = Mutex<[String]>([])
+    let lines = Locked<[String]>([])
     func append(_ line: String) { lines.withLock { $0.append(line) } }
     var all: [String] { lines.withLock { $0 } }
 }

@@ -571,7 +571,7 @@ import Testing
 
 /// A counter shared with `@Sendable` operations.
 private final class Counter: Sendable {
-    private let count = Mutex(0)
+    private let count = Locked(0)
     func increment() { count.withLock { $0 += 1 } }
     var value: Int { count.withLock { $0 } }
 }
@@ -579,7 +579,7 @@ private final class Counter: Sendable {
 /// A payment service that can be down.
 private final class PaymentService: Sendable {
     struct Unavailable: Error {}
-    private let state = Mutex((isDown: false, charges: 0))
+    private let state = Locked((isDown: false, charges: 0))
 
     var isDown: Bool {
         get { state.withLock { $0.isDown } }

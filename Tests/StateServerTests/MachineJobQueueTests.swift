@@ -36,7 +36,7 @@ private final class TestJob: Sendable {
         var isCancelled = false
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// A job whose first attempts end at once with `planned`, in order; later attempts wait for the test.
     init(_ planned: Outcome...) { state.withLock { $0.planned = planned } }

@@ -21,8 +21,8 @@ import StateServer
     }
 
     private final class Box: Sendable {
-        let server = Mutex<Server<Echo>?>(nil)
-        let handled = Mutex<[String]>([])
+        let server = Locked<Server<Echo>?>(nil)
+        let handled = Locked<[String]>([])
     }
 
     @Test func aSystemRequestQueuedBehindMessagesWaitsForThem() async throws {

@@ -12,7 +12,7 @@ struct RuntimeTestError: Error, Equatable {
 
 /// A thread-safe append-only list, for observers, monitors and `terminate` calls.
 final class RuntimeRecording<Element: Sendable>: Sendable {
-    private let storage = Mutex<[Element]>([])
+    private let storage = Locked<[Element]>([])
 
     init() {}
 
@@ -28,7 +28,7 @@ final class RuntimeGate: Sendable {
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init() {}
 

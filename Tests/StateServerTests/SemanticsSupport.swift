@@ -15,7 +15,7 @@ final class EventLog: Sendable {
         var time: RuntimeInstant?
     }
 
-    private let storage = Mutex<[Entry]>([])
+    private let storage = Locked<[Entry]>([])
 
     init() {}
 
@@ -43,8 +43,8 @@ final class EventLog: Sendable {
 
 /// A value shared by a test and the closures it hands to a machine (a reply handle to keep, a flag to read).
 final class SharedBox<Value: Sendable>: Sendable {
-    private let storage: Mutex<Value>
-    init(_ value: Value) { storage = Mutex(value) }
+    private let storage: Locked<Value>
+    init(_ value: Value) { storage = Locked(value) }
     var value: Value {
         get { storage.withLock { $0 } }
         set { storage.withLock { $0 = newValue } }

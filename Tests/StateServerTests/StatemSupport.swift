@@ -22,7 +22,7 @@ struct StatemResult {
 func statem(
     _ arguments: [String], input: String? = nil, machines: [CatalogEntry] = Catalog.entries
 ) async -> StatemResult {
-    let recorded = Mutex((output: "", errors: ""))
+    let recorded = Locked((output: "", errors: ""))
     let console = Console(
         write: { text in recorded.withLock { $0.output += text } },
         writeError: { text in recorded.withLock { $0.errors += text } },
@@ -34,10 +34,10 @@ func statem(
 
 /// Session input from a string, one line at a time.
 final class ScriptedInput: LineSource {
-    private let lines: Mutex<[String]>
+    private let lines: Locked<[String]>
 
     init(_ text: String) {
-        lines = Mutex(text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+        lines = Locked(text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
     }
 
     func nextLine() async -> String? {

@@ -158,7 +158,7 @@ final class CurrentServer: Sendable {
         var waiters: [Waiter] = []
         var nextToken = 0
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     func publish(_ server: Server<SupervisedWorker>) {
         let ready = state.withLock { state in

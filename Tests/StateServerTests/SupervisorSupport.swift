@@ -4,7 +4,7 @@ import StateServer
 
 /// A shared, ordered record of what the supervised machines did ("start A", "terminate A shutdown").
 final class SupervisionLog: Sendable {
-    private let lines = Mutex<[String]>([])
+    private let lines = Locked<[String]>([])
 
     func append(_ line: String) { lines.withLock { $0.append(line) } }
 
@@ -17,7 +17,7 @@ final class SupervisionLog: Sendable {
 /// What a worker's next starts do, by name: fail or ignore (then start normally).
 final class SupervisionStartScript: Sendable {
     enum Outcome: Sendable { case fail, ignore }
-    private let plans = Mutex<[String: [Outcome]]>([:])
+    private let plans = Locked<[String: [Outcome]]>([:])
 
     func plan(_ name: String, _ outcomes: Outcome...) { plans.withLock { $0[name, default: []] += outcomes } }
 

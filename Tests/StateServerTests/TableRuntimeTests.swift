@@ -170,7 +170,7 @@ struct TableCountedBuilds: TableMachine {
     enum State: Hashable, Sendable { case ping, pong }
     enum Cast: Hashable, Sendable { case hit }
 
-    static let builds = Mutex(0)
+    static let builds = Locked(0)
 
     static func counted(_ state: State) -> State {
         builds.withLock { $0 += 1 }

@@ -20,7 +20,7 @@ struct TableLight: TableMachine {
 
 /// Records what a server does, with the virtual time of each step.
 final class TableTrace<M: StateMachine>: Sendable {
-    private let steps = Mutex<[(time: RuntimeInstant, event: TraceEvent<M>)]>([])
+    private let steps = Locked<[(time: RuntimeInstant, event: TraceEvent<M>)]>([])
 
     init() {}
 

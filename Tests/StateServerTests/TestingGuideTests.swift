@@ -70,7 +70,7 @@ struct Kettle: StateMachine {
 
 /// Records what effects did, from any task.
 final class EffectLog: Sendable {
-    private let lines = Mutex<[String]>([])
+    private let lines = Locked<[String]>([])
     func append(_ line: String) { lines.withLock { $0.append(line) } }
     var entries: [String] { lines.withLock { $0 } }
 }

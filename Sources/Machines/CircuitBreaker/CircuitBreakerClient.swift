@@ -131,7 +131,7 @@ extension CircuitBreakerClient {
             var isFinished = false
         }
 
-        private let registry = Mutex(Registry())
+        private let registry = Locked(Registry())
 
         /// Adds a stream, or finishes it at once when the server has already ended.
         func add(_ continuation: AsyncStream<CircuitBreaker.StateChange>.Continuation) {

@@ -60,7 +60,7 @@ final class ReplyCell: @unchecked Sendable {
         @inlinable init() {}
     }
 
-    @usableFromInline let state = Mutex(State())
+    @usableFromInline let state = Locked(State())
 
     @usableFromInline init(owner: ServerID?) { self.owner = owner }
 

@@ -30,7 +30,7 @@ public final class Registry<Key: Hashable & Sendable>: Sendable {
         var monitor: MonitorReference?
     }
 
-    private let entries = Mutex<[Key: Entry]>([:])
+    private let entries = Locked<[Key: Entry]>([:])
 
     /// Creates an empty registry.
     public init() {}

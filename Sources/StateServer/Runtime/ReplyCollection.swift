@@ -23,7 +23,7 @@ public final class ReplyCollection<Key: Hashable & Sendable, Value: Sendable>: A
         var isSealed = false
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let stream: AsyncStream<Element>
     private let continuation: AsyncStream<Element>.Continuation
     private let deadline: ReplySlot<Void>?

@@ -30,7 +30,7 @@ public final class Runtime: Sendable {
     @usableFromInline let scheduler: any Scheduler
     /// The manual clock, when running in virtual time.
     @usableFromInline let manualClock: ManualClock?
-    private let effects = Mutex(EffectTracker())
+    private let effects = Locked(EffectTracker())
     /// Receives warnings and abnormal exits of every server.
     @usableFromInline let reporter: (@Sendable (RuntimeReport) -> Void)?
 

@@ -95,7 +95,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     // `@exclusivity(unchecked)`: only the owner touches them, and never re-entrantly.
     @usableFromInline let id: ServerID
     @usableFromInline let runtime: Runtime
-    @usableFromInline let mailbox = Mutex(Mailbox<M>())
+    @usableFromInline let mailbox = Locked(Mailbox<M>())
     @usableFromInline let capacity: Int?
     @usableFromInline let overflowPolicy: ServerOptions<M>.OverflowPolicy
     @usableFromInline let observer: (@Sendable (Server<M>.Observation) -> Void)?

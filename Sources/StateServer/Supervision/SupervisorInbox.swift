@@ -17,7 +17,7 @@ final class SupervisorInbox: Sendable {
         var startFailure: SupervisorError?
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     let runtime: Runtime
 
     init(runtime: Runtime) { self.runtime = runtime }

@@ -4,7 +4,7 @@ import Synchronization
 /// clock is advanced.
 final class ManualTimerService: TimerService, @unchecked Sendable {
     // Safety: all mutable state is guarded by `lock`.
-    private let lock = Mutex(())
+    private let lock = Locked(())
     private var heap: [TimerNode] = []
     private var sequence: UInt64 = 0
     private var currentTime: Int64 = 0
