@@ -32,11 +32,33 @@ struct Engine<M: StateMachine>: Sendable {
     @usableFromInline var state: M.State
     @usableFromInline var data: M.Data
     /// Inserted and retried events, handled before any new message.
-    @usableFromInline var queue = RingBuffer<Event<M>>()
+    @inlinable var queue: RingBuffer<Event<M>> {
+        get { queues?.queue ?? RingBuffer() }
+        _modify { yield &uniqueQueues().queue }
+    }
     /// Postponed events, oldest first, retried after the next state change.
-    @usableFromInline var postponed = RingBuffer<Event<M>>()
+    @inlinable var postponed: RingBuffer<Event<M>> {
+        get { queues?.postponed ?? RingBuffer() }
+        _modify { yield &uniqueQueues().postponed }
+    }
     /// The time-out-zero queue: `(kind, generation)`, delivered after `queue` and before new messages.
-    @usableFromInline var zeroQueue = RingBuffer<(TimeoutKind<M.Timer>, UInt64)>()
+    @inlinable var zeroQueue: RingBuffer<(TimeoutKind<M.Timer>, UInt64)> {
+        get { queues?.zeroQueue ?? RingBuffer() }
+        _modify { yield &uniqueQueues().zeroQueue }
+    }
+    /// The three queues, allocated the first time an event is inserted, postponed or a zero timeout set: most
+    /// machines never need them, and an idle server then pays one word.
+    @usableFromInline var queues: EngineQueues<M>?
+
+    /// The queues, created or copied so this engine owns them alone (copy on write).
+    @inlinable mutating func uniqueQueues() -> EngineQueues<M> {
+        if queues == nil {
+            queues = EngineQueues()
+        } else if !isKnownUniquelyReferenced(&queues!) {
+            queues = queues!.copy()
+        }
+        return queues!
+    }
     @usableFromInline var eventTimer: TimerRecord?
     @usableFromInline var stateTimer: TimerRecord?
     @usableFromInline var namedTimers: [M.Timer: TimerRecord] = [:]
@@ -129,7 +151,7 @@ struct Engine<M: StateMachine>: Sendable {
     // MARK: The loop (§1.5 step 8)
 
     @inlinable mutating func runQueued(into output: inout EngineOutput<M>) {
-        while exitReason == nil {
+        while exitReason == nil, queues != nil {
             if let next = queue.popFirst() {
                 handle(next, into: &output)
             } else if let zero = popZeroTimeout() {
@@ -464,9 +486,7 @@ struct Engine<M: StateMachine>: Sendable {
         eventTimer = nil
         stateTimer = nil
         namedTimers = [:]
-        zeroQueue = RingBuffer()
-        queue = RingBuffer()
-        postponed = RingBuffer()
+        queues = nil
         output.commands.append(.cancelStateEffects)
     }
 
@@ -477,5 +497,24 @@ struct Engine<M: StateMachine>: Sendable {
         if stateTimer != nil { kinds.append(.state) }
         kinds.append(contentsOf: namedTimers.keys.map { .named($0) })
         return kinds
+    }
+}
+
+/// An engine's inserted-event queue, postponed events and zero-timeout queue, kept out of line.
+@usableFromInline
+final class EngineQueues<M: StateMachine>: @unchecked Sendable {
+    // Safety: owned by one engine (copied on write by `Engine.uniqueQueues()`), which one thread steps at a time.
+    @usableFromInline var queue = RingBuffer<Event<M>>()
+    @usableFromInline var postponed = RingBuffer<Event<M>>()
+    @usableFromInline var zeroQueue = RingBuffer<(TimeoutKind<M.Timer>, UInt64)>()
+
+    @usableFromInline init() {}
+
+    @usableFromInline func copy() -> EngineQueues {
+        let copy = EngineQueues()
+        copy.queue = queue
+        copy.postponed = postponed
+        copy.zeroQueue = zeroQueue
+        return copy
     }
 }

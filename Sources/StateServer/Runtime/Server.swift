@@ -83,14 +83,14 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
             throw StateServerError(.invalidArgument, "call timeout \(timeout) is negative")
         }
         let slot = ReplySlot<Value>(owner: core.id)
-        let request = makeRequest(Reply(slot: slot))
-        switch core.enqueue(.event(.call(request)), allowInline: true) {
+        let message = Message<M>.event(.call(makeRequest(Reply(slot: slot))))
+        switch core.enqueue(message, allowInline: true) {
         case .dead:
             throw StateServerError(.noSuchServer, "\(self) has ended", exitReason: core.exitReason)
         case .full, .dropped:
             throw StateServerError(.mailboxFull, "the mailbox of \(self) is full")
         case .runInline:
-            core.drain(budget: ServerCore<M>.batchSize)
+            core.drain(first: message, budget: ServerCore<M>.batchSize)
         case .queued:
             break
         }

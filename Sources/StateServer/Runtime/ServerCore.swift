@@ -47,11 +47,46 @@ struct Mailbox<M: StateMachine>: ~Copyable {
     @usableFromInline var isSuspended = false
     @usableFromInline var exitReason: ExitReason?
     /// Callers waiting for a reply from this server; failed with the exit reason when it ends.
-    @usableFromInline var waiters: [ReplySlotBase] = []
-    @usableFromInline var waitersPruneThreshold = 16
-    @usableFromInline var exitObservers: [UInt64: @Sendable (ExitReason) -> Void] = [:]
-    @usableFromInline var droppedMessages = 0
     @usableFromInline var highWaterMark = 0
+    /// What few servers ever need (waiting callers, monitors, drop counts), allocated on first use so an idle
+    /// server pays one word for it.
+    @usableFromInline var extras: MailboxExtras?
+
+    /// Callers waiting for a reply from this server; failed with the exit reason when it ends.
+    @inlinable var waiters: [ReplySlotBase] {
+        get { extras?.waiters ?? [] }
+        _modify {
+            if extras == nil { extras = MailboxExtras() }
+            yield &extras!.waiters
+        }
+    }
+
+    /// When `waiters` next gets pruned of answered callers.
+    @inlinable var waitersPruneThreshold: Int {
+        get { extras?.waitersPruneThreshold ?? 16 }
+        _modify {
+            if extras == nil { extras = MailboxExtras() }
+            yield &extras!.waitersPruneThreshold
+        }
+    }
+
+    /// Who is told when the server ends (monitors, links, `waitForExit`, the registry).
+    @inlinable var exitObservers: [UInt64: @Sendable (ExitReason) -> Void] {
+        get { extras?.exitObservers ?? [:] }
+        _modify {
+            if extras == nil { extras = MailboxExtras() }
+            yield &extras!.exitObservers
+        }
+    }
+
+    /// Messages dropped by the `dropNewest` policy.
+    @inlinable var droppedMessages: Int {
+        get { extras?.droppedMessages ?? 0 }
+        _modify {
+            if extras == nil { extras = MailboxExtras() }
+            yield &extras!.droppedMessages
+        }
+    }
 
     @inlinable init() {}
 }
@@ -61,6 +96,46 @@ struct Mailbox<M: StateMachine>: ~Copyable {
 enum MailboxItem<M: StateMachine>: Sendable {
     case message(Message<M>)
     case system(SystemRequest<M>)
+}
+
+/// The rarely used part of a mailbox, guarded by the same lock.
+@usableFromInline
+final class MailboxExtras: @unchecked Sendable {
+    // Safety: only reached through `Mailbox`, which lives inside the server's lock.
+    @usableFromInline var waiters: [ReplySlotBase] = []
+    @usableFromInline var waitersPruneThreshold = 16
+    @usableFromInline var exitObservers: [UInt64: @Sendable (ExitReason) -> Void] = [:]
+    @usableFromInline var droppedMessages = 0
+
+    @usableFromInline init() {}
+}
+
+/// The rarely used owner state of a server (named timers, delayed messages to self, running effects),
+/// allocated on first use.
+@usableFromInline
+final class OwnerExtras<M: StateMachine> {
+    @usableFromInline var namedTimerNodes: [M.Timer: EngineTimerNode<M>] = [:]
+    @usableFromInline var delayedSends: [UInt64: SelfSendNode<M>] = [:]
+    @usableFromInline var effects: [UInt64: (task: Task<Void, Never>, isBoundToState: Bool)] = [:]
+
+    @usableFromInline init() {}
+}
+
+/// How a server was started, when it was not with the default options (kept out of line: most servers use
+/// the defaults).
+@usableFromInline
+final class ServerSettings<M: StateMachine>: Sendable {
+    @usableFromInline let capacity: Int?
+    @usableFromInline let overflowPolicy: ServerOptions<M>.OverflowPolicy
+    @usableFromInline let observer: (@Sendable (Server<M>.Observation) -> Void)?
+    @usableFromInline let trapsExits: Bool
+
+    @usableFromInline init(_ options: ServerOptions<M>) {
+        capacity = options.mailboxCapacity
+        overflowPolicy = options.overflowPolicy
+        observer = options.observer
+        trapsExits = options.trapsExits
+    }
 }
 
 /// What `enqueue` decided under the lock.
@@ -78,7 +153,8 @@ enum EnqueueResult {
     case dropped
     /// Queued; the server is already scheduled or running (or suspended).
     case queued
-    /// Queued; the caller took ownership and must drain the server now.
+    /// Not queued: the caller took ownership of the idle server and must hand the message to
+    /// ``ServerCore/drain(first:budget:)`` now.
     case runInline
 }
 
@@ -96,10 +172,16 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     @usableFromInline let id: ServerID
     @usableFromInline let runtime: Runtime
     @usableFromInline let mailbox = Locked(Mailbox<M>())
-    @usableFromInline let capacity: Int?
-    @usableFromInline let overflowPolicy: ServerOptions<M>.OverflowPolicy
-    @usableFromInline let observer: (@Sendable (Server<M>.Observation) -> Void)?
-    @usableFromInline let trapsExits: Bool
+    /// Non-default start options, or nil.
+    @usableFromInline let settings: ServerSettings<M>?
+    /// The mailbox bound, if any.
+    @inlinable var capacity: Int? { settings?.capacity }
+    /// What a full bounded mailbox does.
+    @inlinable var overflowPolicy: ServerOptions<M>.OverflowPolicy { settings?.overflowPolicy ?? .reject }
+    /// Who sees every step.
+    @inlinable var observer: (@Sendable (Server<M>.Observation) -> Void)? { settings?.observer }
+    /// Whether linked exits arrive as events.
+    @inlinable var trapsExits: Bool { settings?.trapsExits ?? false }
     /// Drains the server; created where the machine type is concrete, so worker threads and timers run the
     /// specialized drain rather than the generic one.
     @usableFromInline let entry: @Sendable (ServerCore<M>) -> Void
@@ -111,9 +193,32 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     @usableFromInline @exclusivity(unchecked) var stateTimerNode: EngineTimerNode<M>?
     /// The clock reading of the current drain, if one was needed.
     @usableFromInline @exclusivity(unchecked) var batchTime: Int64?
-    @usableFromInline var namedTimerNodes: [M.Timer: EngineTimerNode<M>] = [:]
-    @usableFromInline var delayedSends: [UInt64: SelfSendNode<M>] = [:]
-    @usableFromInline var effects: [UInt64: (task: Task<Void, Never>, isBoundToState: Bool)] = [:]
+    /// Named timers, delayed messages to self and effects, allocated on first use.
+    @usableFromInline @exclusivity(unchecked) var extras: OwnerExtras<M>?
+
+    @inlinable var namedTimerNodes: [M.Timer: EngineTimerNode<M>] {
+        get { extras?.namedTimerNodes ?? [:] }
+        _modify {
+            if extras == nil { extras = OwnerExtras() }
+            yield &extras!.namedTimerNodes
+        }
+    }
+
+    @inlinable var delayedSends: [UInt64: SelfSendNode<M>] {
+        get { extras?.delayedSends ?? [:] }
+        _modify {
+            if extras == nil { extras = OwnerExtras() }
+            yield &extras!.delayedSends
+        }
+    }
+
+    @inlinable var effects: [UInt64: (task: Task<Void, Never>, isBoundToState: Bool)] {
+        get { extras?.effects ?? [:] }
+        _modify {
+            if extras == nil { extras = OwnerExtras() }
+            yield &extras!.effects
+        }
+    }
     @usableFromInline var isFinished = false
 
     /// Messages drained per activation before the server yields its worker to others.
@@ -124,11 +229,9 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         self.id = id
         self.runtime = runtime
         self.engine = engine
-        self.capacity = options.mailboxCapacity
-        self.overflowPolicy = options.overflowPolicy
-        self.observer = options.observer
+        let isDefault = options.mailboxCapacity == nil && options.observer == nil && !options.trapsExits
+        self.settings = isDefault ? nil : ServerSettings(options)
         self.entry = entry
-        self.trapsExits = options.trapsExits
         self.output = EngineOutput(isTracing: options.observer != nil)
     }
 
@@ -164,14 +267,16 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
                     return .result(.dropped)
                 }
             }
+            // An idle server with nothing queued: the caller takes it over and handles its message directly,
+            // without queueing it (no ring storage, no second lock to take it out again).
+            if inline, mailbox.status == .idle, !mailbox.isSuspended, mailbox.items.isEmpty {
+                mailbox.status = .running
+                return .result(.runInline)
+            }
             mailbox.items.append(.message(message))
             mailbox.messageCount += 1
             if mailbox.messageCount > mailbox.highWaterMark { mailbox.highWaterMark = mailbox.messageCount }
             guard mailbox.status == .idle, !mailbox.isSuspended else { return .result(.queued) }
-            if inline {
-                mailbox.status = .running
-                return .result(.runInline)
-            }
             mailbox.status = .scheduled
             return .schedule
         }
@@ -253,6 +358,18 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     }
 
     /// Handles up to `budget` messages as the owner, then releases the server (rescheduling it if work remains).
+    /// Handles `message` as the owner (it was not queued), then drains as ``drain(budget:)``.
+    @inlinable
+    func drain(first message: Message<M>, budget: Int) {
+        handle(message)
+        if engine.exitReason != nil {
+            batchTime = nil
+            finish()
+            return
+        }
+        drain(budget: budget - 1)
+    }
+
     @inlinable
     func drain(budget: Int) {
         var remaining = budget

@@ -12,7 +12,7 @@ import Darwin
 ///
 /// `Synchronization.Mutex` locks in code ThreadSanitizer does not instrument on Linux, so under
 /// `swift test --sanitize=thread` every access inside `withLock` looks unsynchronized. This wrapper tells the
-/// sanitizer about each critical section (acquire on entry, release on exit, on the protected value's address).
+/// sanitizer about each critical section (acquire on entry, release on exit, on the lock's address).
 /// Outside a sanitized build the sanitizer hooks are absent and the cost is one nil check.
 ///
 /// Concurrency: `Sendable` like `Mutex`; `withLock` may be called from any thread.
@@ -29,10 +29,12 @@ package struct Locked<Value: ~Copyable>: ~Copyable {
     package borrowing func withLock<Result: ~Copyable, E: Error>(
         _ body: (inout sending Value) throws(E) -> sending Result
     ) throws(E) -> sending Result {
-        try mutex.withLock { (value: inout sending Value) throws(E) -> sending Result in
-            let address = withUnsafeMutablePointer(to: &value) { UnsafeRawPointer($0) }
-            ThreadSanitizer.acquire(address)
-            defer { ThreadSanitizer.release(address) }
+        // The anchor is the lock's own address (stable: the lock lives in its owner's storage); the value is
+        // only touched after the sanitizer has been told the section began.
+        let anchor = withUnsafePointer(to: self) { UnsafeRawPointer($0) }
+        return try mutex.withLock { (value: inout sending Value) throws(E) -> sending Result in
+            ThreadSanitizer.acquire(anchor)
+            defer { ThreadSanitizer.release(anchor) }
             return try body(&value)
         }
     }

@@ -5,8 +5,21 @@
 @usableFromInline
 struct RingBuffer<Element> {
     @usableFromInline var storage: ContiguousArray<Element?> = []
-    @usableFromInline var head = 0
-    @usableFromInline var count = 0
+    /// Index of the first element, and the number of elements: 32 bits each keep an empty ring at 16 bytes.
+    @usableFromInline var head32: UInt32 = 0
+    @usableFromInline var count32: UInt32 = 0
+
+    /// The index of the first element.
+    @inlinable var head: Int {
+        get { Int(head32) }
+        set { head32 = UInt32(truncatingIfNeeded: newValue) }
+    }
+
+    /// The number of elements.
+    @inlinable var count: Int {
+        get { Int(count32) }
+        set { count32 = UInt32(truncatingIfNeeded: newValue) }
+    }
 
     @inlinable init() {}
 
