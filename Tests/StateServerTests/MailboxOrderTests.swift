@@ -1,6 +1,6 @@
 import Synchronization
 import Testing
-import StateServer
+@testable import StateServer
 
 /// System requests (stop, kill, status…) take their turn in the mailbox like OTP's `sys` messages: messages that
 /// arrived before them are handled first.
@@ -31,8 +31,8 @@ import StateServer
         let server = try runtime.start(Echo(), options: ServerOptions(observer: { observation in
             switch observation.event {
             case .handling(.cast(.burst), _):
-                // Runs on the draining thread after the handler queued `.first` and `.second`: the kill is behind them.
-                box.server.withLock { $0 }?.kill()
+                // Runs on the draining thread after the handler queued `.first` and `.second`: the stop is behind them.
+                _ = box.server.withLock { $0 }?.core.enqueueSystem(.stop(.shutdown))
             case .handling(.info(let info), _):
                 box.handled.withLock { $0.append("\(info)") }
             default:
@@ -42,8 +42,31 @@ import StateServer
         box.server.withLock { $0 = server }
         try server.cast(.burst)
         #expect(box.handled.withLock { $0 } == ["first", "second"])
+        guard case .shutdown? = server.exitReason else {
+            Issue.record("expected the stop to end the server after the queued messages, got \(String(describing: server.exitReason))")
+            return
+        }
+    }
+
+    @Test func aKillGoesAheadOfQueuedMessages() async throws {
+        let runtime = Runtime(clock: ManualClock())
+        let box = Box()
+        let server = try runtime.start(Echo(), options: ServerOptions(observer: { observation in
+            switch observation.event {
+            case .handling(.cast(.burst), _):
+                // An exit signal, not a message: it overtakes `.first` and `.second`.
+                box.server.withLock { $0 }?.kill()
+            case .handling(.info(let info), _):
+                box.handled.withLock { $0.append("\(info)") }
+            default:
+                break
+            }
+        }))
+        box.server.withLock { $0 = server }
+        try server.cast(.burst)
+        #expect(box.handled.withLock { $0 }.isEmpty)
         guard case .killed? = server.exitReason else {
-            Issue.record("expected the kill to end the server after the queued messages, got \(String(describing: server.exitReason))")
+            Issue.record("expected killed, got \(String(describing: server.exitReason))")
             return
         }
     }

@@ -133,11 +133,12 @@ struct Engine<M: StateMachine>: Sendable {
         terminate(reason, into: &output)
     }
 
-    /// Ends the engine without calling `terminate` (a brutal kill): exit reason ``ExitReason/killed``.
+    /// Ends the engine without calling `terminate`: a brutal kill (exit reason ``ExitReason/killed``), or the
+    /// abnormal exit of a linked server when this one does not trap exits (its reason).
     @usableFromInline
-    mutating func kill(into output: inout EngineOutput<M>) {
+    mutating func kill(_ reason: ExitReason = .killed, into output: inout EngineOutput<M>) {
         guard exitReason == nil else { return }
-        terminate(.killed, callingTerminate: false, into: &output)
+        terminate(reason, callingTerminate: false, into: &output)
     }
 
     /// Replaces state and data from outside (`sys:replace_state`): a rename, so no enter call, no retry of

@@ -116,6 +116,11 @@ final class ReplyCell: @unchecked Sendable {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<any Sendable, any Error>) in
                 let ready = state.withLock { state -> Result<any Sendable, StateServerError>? in
                     if let result = state.result { return result }
+                    // A task cancelled before this registration ran its cancellation handler already: end the
+                    // wait now instead of waiting for an outcome.
+                    if !abandonsOnCancel, Task.isCancelled {
+                        return .failure(StateServerError(.cancelled, "the awaiting task was cancelled"))
+                    }
                     state.continuations.append((token, continuation))
                     return nil
                 }

@@ -54,7 +54,8 @@ public protocol StateMachine: Sendable {
     /// Throwing stops the server with ``ExitReason/error(_:)``.
     func handle(_ event: Event<Self>, in state: State, data: inout Data) throws -> Transition<Self>
 
-    /// Called once when the server stops for any reason except ``ExitReason/killed``, with the state and data
+    /// Called once when the server stops, except when it is killed or ended by the exit signal of a linked server
+    /// (it does not trap exits), with the state and data
     /// at that moment. Replies of a `stopAndReply` have already been sent. Throwing replaces the exit reason.
     func terminate(reason: ExitReason, state: State, data: Data) throws
 }

@@ -67,14 +67,14 @@ extension Duration {
         let nanoseconds = self.nanoseconds
         func trimmed(_ value: Int64, _ scale: Int64, _ unit: String) -> String {
             let whole = value / scale
-            let fraction = abs(value % scale)
+            let fraction = (value % scale).magnitude
             guard fraction != 0 else { return "\(whole)\(unit)" }
             var digits = String(fraction)
             digits = String(repeating: "0", count: String(scale).count - 1 - digits.count) + digits
             while digits.last == "0" { digits.removeLast() }
             return "\(value < 0 && whole == 0 ? "-" : "")\(whole).\(digits)\(unit)"
         }
-        let magnitude = abs(nanoseconds)
+        let magnitude = nanoseconds.magnitude
         if magnitude >= 1_000_000_000 { return trimmed(nanoseconds, 1_000_000_000, "s") }
         if magnitude >= 1_000_000 { return trimmed(nanoseconds, 1_000_000, "ms") }
         if magnitude >= 1_000 { return trimmed(nanoseconds, 1_000, "µs") }

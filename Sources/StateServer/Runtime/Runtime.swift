@@ -76,6 +76,9 @@ public final class Runtime: Sendable {
     ///   ``StateServerError/Code/startFailed`` (with the exit reason) for `.stop`, `.error` or a thrown error.
     @inlinable
     public func start<M: StateMachine>(_ machine: M, options: ServerOptions<M> = ServerOptions()) throws -> Server<M> {
+        if let capacity = options.mailboxCapacity, capacity < 1 {
+            throw StateServerError(.invalidArgument, "a mailbox capacity must be at least 1, got \(capacity)")
+        }
         let id = ServerID(rawValue: IdentityCounter.next())
         var output = EngineOutput<M>(isTracing: options.observer != nil)
         switch Engine.start(machine, serverID: id, into: &output) {
@@ -168,10 +171,10 @@ public final class ManualClock: Sendable {
     /// The deadline of the earliest armed timer.
     public var nextDeadline: RuntimeInstant? { timers.nextDeadline.map(RuntimeInstant.init(nanoseconds:)) }
 
-    /// Moves time forward by `duration`, firing and fully handling every timer due on the way.
+    /// Moves time forward by `duration`, firing and fully handling every timer due on the way. Time never goes
+    /// back: a negative duration only handles what is already due.
     public func advance(by duration: Duration) {
-        precondition(duration >= .zero, "ManualClock.advance(by:) needs a non-negative duration, got \(duration)")
-        advance(to: now.advanced(by: duration))
+        advance(to: now.advanced(by: Swift.max(duration, .zero)))
     }
 
     /// Moves time forward to `instant` (never backwards), firing and fully handling every timer due on the way.

@@ -59,9 +59,12 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
     private func work() {
         lock.lock()
         while true {
-            if let job = queue.popFirst() {
+            if var job = queue.popFirst() {
                 lock.unlock()
                 job.runScheduled()
+                // Let go of the job before taking the lock again: if it held the last reference to its runtime,
+                // the runtime's deinit shuts this pool down, which takes the lock.
+                job = Released.job
                 lock.lock()
             } else if isStopped {
                 break
@@ -73,6 +76,12 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
         }
         lock.unlock()
     }
+}
+
+/// A placeholder job, to release a real one without an optional.
+private enum Released {
+    final class Job: Schedulable, Sendable { func runScheduled() {} }
+    static let job = Job()
 }
 
 /// The virtual-time scheduler: busy servers are drained synchronously, on the thread that made them busy, in

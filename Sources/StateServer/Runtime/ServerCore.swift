@@ -191,7 +191,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     @usableFromInline @exclusivity(unchecked) var output: EngineOutput<M>
     @usableFromInline @exclusivity(unchecked) var eventTimerNode: EngineTimerNode<M>?
     @usableFromInline @exclusivity(unchecked) var stateTimerNode: EngineTimerNode<M>?
-    /// The clock reading of the current drain, if one was needed.
+    /// The clock reading for the message being handled, if one was needed.
     @usableFromInline @exclusivity(unchecked) var batchTime: Int64?
     /// Named timers, delayed messages to self and effects, allocated on first use.
     @usableFromInline @exclusivity(unchecked) var extras: OwnerExtras<M>?
@@ -294,10 +294,12 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
 
     /// Queues a system request; returns false if the server had ended.
     @usableFromInline
-    func enqueueSystem(_ request: SystemRequest<M>) -> Bool {
+    func enqueueSystem(_ request: SystemRequest<M>, isUrgent: Bool = false) -> Bool {
         let mustSchedule = mailbox.withLock { mailbox -> Bool? in
             if mailbox.exitReason != nil { return nil }
-            mailbox.items.append(.system(request))
+            // Exit signals (a kill, a linked exit that is not trapped) are not messages: they go ahead of the
+            // queue. Other system requests take their turn, as `sys` messages do.
+            if isUrgent { mailbox.items.prepend(.system(request)) } else { mailbox.items.append(.system(request)) }
             mailbox.systemCount += 1
             guard mailbox.status == .idle else { return false }
             mailbox.status = .scheduled
@@ -403,6 +405,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
             case .system(let request):
                 handle(request)
             }
+            batchTime = nil
             if engine.exitReason != nil {
                 batchTime = nil
                 finish()
@@ -485,7 +488,8 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
             } else if case .normal = reason {
                 return
             } else {
-                engine.stop(reason, into: &output)
+                // An exit signal, not a message: the server ends at once, without `terminate` (as in OTP).
+                engine.kill(reason, into: &output)
             }
             perform()
         }
@@ -555,8 +559,8 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         }
     }
 
-    /// The clock, read once per drain: relative timeouts armed while handling a batch of messages all start
-    /// from the time the batch started (within microseconds of each handler).
+    /// The clock, read at most once per handled message: the timeouts one message arms all start from the same
+    /// instant, and no relative timeout starts before the handler that armed it ran.
     @inlinable
     func currentTime() -> Int64 {
         if let batchTime { return batchTime }

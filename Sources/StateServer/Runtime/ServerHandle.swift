@@ -11,8 +11,9 @@ public protocol ServerHandle: Sendable {
     var exitReason: ExitReason? { get }
     /// Stops the server with `reason`, calling `terminate`, and waits until it has ended.
     func stop(_ reason: ExitReason, timeout: Duration?) async throws
-    /// Ends the server at its next message boundary without calling `terminate` (`exit(Pid, kill)`): its exit
-    /// reason is ``ExitReason/killed``. Does nothing if it has ended.
+    /// Ends the server without calling `terminate` (`exit(Pid, kill)`): as soon as the handler running now (if
+    /// any) returns, ahead of every queued message. Its exit reason is ``ExitReason/killed``. Does nothing if it
+    /// has ended.
     func kill()
     /// Waits until the server ends and returns its exit reason; throws ``StateServerError/Code/cancelled`` if the
     /// waiting task is cancelled first.
@@ -28,16 +29,17 @@ public protocol ServerHandle: Sendable {
 }
 
 extension Server: ServerHandle {
-    /// Ends the server at its next message boundary without calling `terminate`.
+    /// Ends the server without calling `terminate`, ahead of every queued message (see ``ServerHandle/kill()``).
     public func kill() {
-        _ = core.enqueueSystem(.kill)
+        _ = core.enqueueSystem(.kill, isUrgent: true)
         core.runtime.settle()
     }
 
-    /// Delivers a linked server's end: an ``Event/exit(_:_:)`` event if this server traps exits, otherwise
-    /// this server ends with the same reason (a normal end is ignored).
+    /// Delivers a linked server's end: an ``Event/exit(_:_:)`` event in its turn if this server traps exits;
+    /// otherwise an exit signal that ends this server at once, without `terminate`, with the same reason (a
+    /// normal end is ignored), as OTP treats exit signals.
     public func deliverLinkedExit(from server: ServerID, reason: ExitReason) {
-        _ = core.enqueueSystem(.linkedExit(server, reason))
+        _ = core.enqueueSystem(.linkedExit(server, reason), isUrgent: !core.trapsExits)
         core.runtime.settle()
     }
 

@@ -32,8 +32,13 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
 
     func arm(_ node: TimerNode, at deadline: Int64, generation: UInt64, target: any TimerTarget) {
         lock.lock()
-        if node.isArmed { unlink(node) }
-        let tick = Swift.max((deadline + Self.tickNanoseconds - 1) / Self.tickNanoseconds, currentTick + 1)
+        if node.isArmed {
+            unlink(node)
+            armedCount -= 1
+        }
+        // Saturate: a deadline past the end of the timeline (hundreds of years away) stays at its end.
+        let (rounded, overflow) = deadline.addingReportingOverflow(Self.tickNanoseconds - 1)
+        let tick = Swift.max((overflow ? Int64.max : rounded) / Self.tickNanoseconds, currentTick + 1)
         node.deadline = tick
         node.generation = generation
         node.target = target

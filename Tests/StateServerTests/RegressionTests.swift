@@ -1,0 +1,56 @@
+import Testing
+import StateServer
+
+/// Bugs found in review, each pinned by a test.
+@Suite struct RegressionTests {
+    private struct Sleeper: StateMachine {
+        enum State: Hashable, Sendable { case waiting }
+        enum Call: Sendable { case never(Reply<Int>) }
+        func start() -> Start<Self> { .ok(.waiting, data: (), actions: [.stateTimeout(.after(.seconds(Int64.max)))]) }
+        func handle(_ event: Event<Self>, in state: State, data: inout Void) -> Transition<Self> { .keep }
+    }
+
+    @Test func timeoutsCenturiesAwayDoNotCrashTheDefaultRuntime() async throws {
+        let runtime = Runtime()
+        let server = try runtime.start(Sleeper())
+        let pending = server.request(timeout: .seconds(Int64.max)) { .never($0) }
+        #expect(!pending.isResolved)
+        pending.cancel()
+        try await server.stop()
+    }
+
+    @Test func hugeDurationsPrint() {
+        #expect("\(TimeoutTime.after(.seconds(Int64.min)))".hasPrefix("after(-"))
+        #expect("\(TimeoutTime.after(.seconds(Int64.max)))".hasPrefix("after("))
+    }
+
+    @Test func aWaitFromAnAlreadyCancelledTaskEndsAtOnce() async throws {
+        let runtime = Runtime(clock: ManualClock())
+        let server = try runtime.start(Sleeper())
+        let pending = server.request(timeout: nil) { .never($0) }
+        let waiter = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await pending.value()
+        }
+        await #expect(throws: StateServerError.self) { try await waiter.value }
+        #expect(!pending.isResolved)  // the request itself stays pending for other waiters
+        pending.cancel()
+    }
+
+    @Test func aMailboxCapacityBelowOneIsRejectedAtStart() {
+        let runtime = Runtime(clock: ManualClock())
+        #expect {
+            _ = try runtime.start(Sleeper(), options: ServerOptions(mailboxCapacity: 0))
+        } throws: { error in
+            (error as? StateServerError)?.code == .invalidArgument
+        }
+    }
+
+    @Test func advancingByANegativeDurationDoesNotMoveTime() {
+        let clock = ManualClock()
+        _ = Runtime(clock: clock)
+        clock.advance(by: .seconds(5))
+        clock.advance(by: .seconds(-3))
+        #expect(clock.now == RuntimeInstant.zero + .seconds(5))
+    }
+}
