@@ -17,7 +17,8 @@ public final class ReplyCollection<Key: Hashable & Sendable, Value: Sendable>: A
     public typealias Element = (key: Key, result: Result<Value, StateServerError>)
 
     private struct State {
-        var pending: [Key: PendingReply<Value>] = [:]
+        /// Requests without an outcome, by a token unique to each `add` (a key may be added twice).
+        var pending: [UInt64: PendingReply<Value>] = [:]
         var added = 0
         var delivered = 0
         var isSealed = false
@@ -28,9 +29,19 @@ public final class ReplyCollection<Key: Hashable & Sendable, Value: Sendable>: A
     private let continuation: AsyncStream<Element>.Continuation
     private let deadline: ReplySlot<Void>?
 
-    /// Creates an empty collection. With a `deadline`, every request not answered within it (from now, on
-    /// `runtime`'s clock) fails with `callTimeout`.
-    public init(deadline: Duration? = nil, on runtime: Runtime? = nil) {
+    /// Creates an empty collection with no deadline: the sequence ends when every request has an outcome (each
+    /// request still has its own call timeout).
+    public convenience init() {
+        self.init(deadline: nil, on: nil)
+    }
+
+    /// Creates an empty collection: every request not answered within `deadline` (from now, on `runtime`'s
+    /// clock, so virtual time controls it in tests) fails with `callTimeout`.
+    public convenience init(deadline: Duration, on runtime: Runtime) {
+        self.init(deadline: Optional(deadline), on: Optional(runtime))
+    }
+
+    private init(deadline: Duration?, on runtime: Runtime?) {
         (stream, continuation) = AsyncStream.makeStream(of: Element.self)
         if let deadline, let runtime {
             let slot = ReplySlot<Void>(owner: nil)
@@ -45,15 +56,16 @@ public final class ReplyCollection<Key: Hashable & Sendable, Value: Sendable>: A
     /// Adds a request under `key`; its outcome is yielded when it arrives (at once if already known).
     /// Adding a key twice replaces nothing: both outcomes are yielded.
     public func add(_ key: Key, _ request: PendingReply<Value>) {
+        let token = IdentityCounter.next()
         state.withLock { state in
-            state.pending[key] = request
+            state.pending[token] = request
             state.added += 1
         }
         request.slot.onResolve { [self] in
             guard let result = request.result else { return }
             continuation.yield((key, result))
             let finished = state.withLock { state -> Bool in
-                state.pending[key] = nil
+                state.pending[token] = nil
                 state.delivered += 1
                 return state.isSealed && state.delivered == state.added
             }

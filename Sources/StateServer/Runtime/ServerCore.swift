@@ -398,7 +398,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
             }
             switch next {
             case .idle:
-                batchTime = nil
+                // Ownership was handed back under the lock: no owner state may be touched from here on.
                 return
             case .message(let message):
                 handle(message)
