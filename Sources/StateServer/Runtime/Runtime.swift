@@ -155,9 +155,12 @@ struct EffectTracker {
 /// returns, every server is idle and ``now`` is the target instant.
 ///
 /// Concurrency: `Sendable`; advance from one task at a time.
-public final class ManualClock: Sendable {
+public final class ManualClock: @unchecked Sendable {
+    // Safety: `advancer` is guarded by `advancing`; the rest is immutable or thread-safe.
     let timers = ManualTimerService()
     let scheduler = ManualScheduler()
+    private let advancing = ConditionLock()
+    private var advancer: pthread_t?
 
     /// Creates a clock at ``RuntimeInstant/zero``.
     public init() {}
@@ -179,6 +182,25 @@ public final class ManualClock: Sendable {
 
     /// Moves time forward to `instant` (never backwards), firing and fully handling every timer due on the way.
     public func advance(to instant: RuntimeInstant) {
+        // One thread moves time at a time, so timers fire in (deadline, insertion) order even when an effect
+        // finishing on another thread settles the runtime meanwhile; a settle re-entered on the advancing thread
+        // (from a drain) returns at once, since the outer loop goes on.
+        let me = pthread_self()
+        advancing.lock()
+        if let advancer, pthread_equal(advancer, me) != 0 {
+            advancing.unlock()
+            scheduler.drain()
+            return
+        }
+        while advancer != nil { advancing.wait() }
+        advancer = me
+        advancing.unlock()
+        defer {
+            advancing.lock()
+            advancer = nil
+            advancing.broadcast()
+            advancing.unlock()
+        }
         scheduler.drain()
         while let (target, node, generation) = timers.popDue(until: instant.nanoseconds) {
             target.timerFired(node, generation: generation)
