@@ -54,3 +54,24 @@ import StateServer
         #expect(clock.now == RuntimeInstant.zero + .seconds(5))
     }
 }
+
+@Suite struct SupervisorSpecValidationTests {
+    private struct Idle: StateMachine {
+        enum State: Hashable, Sendable { case idle }
+        func start() -> Start<Self> { .ok(.idle, data: ()) }
+        func handle(_ event: Event<Self>, in state: State, data: inout Void) -> Transition<Self> { .keep }
+    }
+
+    @Test func aNegativeShutdownTimeoutIsRejectedAtStart() {
+        let runtime = Runtime(clock: ManualClock())
+        let spec = SupervisorSpec(children: [.worker(id: "w", shutdown: .timeout(.seconds(-1))) { Idle() }])
+        #expect(throws: SupervisorError.self) { _ = try spec.start(on: runtime) }
+    }
+
+    @Test func aNegativeBackoffDelayIsRejectedAtStart() {
+        let runtime = Runtime(clock: ManualClock())
+        let spec = SupervisorSpec(
+            backoff: RestartBackoff(initialDelay: .seconds(-1)), children: [.worker(id: "w") { Idle() }])
+        #expect(throws: SupervisorError.self) { _ = try spec.start(on: runtime) }
+    }
+}

@@ -75,6 +75,7 @@ public struct DynamicSupervisorSpec<Argument: Sendable, Child: ServerHandle>: Se
     /// - Throws: ``SupervisorError/Code/invalidSpecification``.
     public func start(on runtime: Runtime) throws -> DynamicSupervisor<Argument, Child> {
         try SupervisorMachine.validate(intensity: intensity, period: period)
+        try SupervisorMachine.validate(backoff: backoff)
         if let maximumChildren, maximumChildren < 0 {
             throw SupervisorError(.invalidSpecification, "the maximum of children \(maximumChildren) is negative")
         }

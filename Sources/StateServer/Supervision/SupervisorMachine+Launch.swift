@@ -9,6 +9,25 @@ extension SupervisorMachine {
         }
     }
 
+    /// Rejects a backoff with a negative delay.
+    static func validate(backoff: RestartBackoff?) throws {
+        guard let backoff else { return }
+        for (name, delay) in [
+            ("initial delay", backoff.initialDelay), ("maximum delay", backoff.maximumDelay),
+            ("reset period", backoff.resetAfter),
+        ] where delay < .zero {
+            throw SupervisorError(.invalidSpecification, "the restart backoff's \(name) \(delay) is negative")
+        }
+    }
+
+    /// Rejects a negative shutdown timeout.
+    static func validate(shutdown: ChildSpec.Shutdown, of child: ChildID) throws {
+        if case .timeout(let timeout) = shutdown, timeout < .zero {
+            throw SupervisorError(
+                .invalidSpecification, "the shutdown timeout \(timeout) of child \(child) is negative", childID: child)
+        }
+    }
+
     /// Starts a supervisor server and connects its inbox; returns the start failure of a child, if any.
     static func launch(
         _ configuration: Configuration, on runtime: Runtime

@@ -108,10 +108,14 @@ public struct SupervisorSpec: Sendable {
 
     private func validate() throws {
         try SupervisorMachine.validate(intensity: intensity, period: period)
+        try SupervisorMachine.validate(backoff: backoff)
         var seen = Set<ChildID>()
-        for child in children where !seen.insert(child.id).inserted {
-            throw SupervisorError(
-                .invalidSpecification, "two children have the id \(child.id)", childID: child.id)
+        for child in children {
+            guard seen.insert(child.id).inserted else {
+                throw SupervisorError(
+                    .invalidSpecification, "two children have the id \(child.id)", childID: child.id)
+            }
+            try SupervisorMachine.validate(shutdown: child.shutdown, of: child.id)
         }
     }
 }
