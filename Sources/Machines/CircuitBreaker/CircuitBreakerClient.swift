@@ -69,8 +69,18 @@ public final class CircuitBreakerClient: Sendable {
     ///   server has ended.
     public func run<T>(_ operation: @Sendable () async throws -> T) async throws -> T {
         let runtime = server.runtime
-        // `value()` waits for the answer even if the task is cancelled meanwhile, so a permit is never lost.
-        let permission = try await server.request(timeout: nil) { .requestPermission(at: runtime.now, $0) }.value()
+        let request = server.request(timeout: nil) { .requestPermission(at: runtime.now, $0) }
+        let permission: CircuitBreaker.Permission
+        do {
+            permission = try await request.value()
+        } catch let error as StateServerError where error.code == .cancelled {
+            // Cancelled while asking: the request stays pending, so release its permit when the answer comes.
+            let server = server
+            request.onResolve { result in
+                if case .success(.granted(let permit)) = result { try? server.cast(.released(permit)) }
+            }
+            throw CancellationError()
+        }
         let permit: CircuitBreaker.Permit
         switch permission {
         case .granted(let granted): permit = granted

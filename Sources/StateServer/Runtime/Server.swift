@@ -321,6 +321,12 @@ public struct PendingReply<Value: Sendable>: Sendable {
     nonisolated(nonsending)
     public func value() async throws -> Value { try await slot.wait(abandonsOnCancel: false) }
 
+    /// Calls `body` with the outcome once it is known (at once, on this thread, if it is).
+    package func onResolve(_ body: @escaping @Sendable (Result<Value, StateServerError>) -> Void) {
+        let slot = slot
+        slot.onResolve { if let result = slot.currentResult { body(result) } }
+    }
+
     /// Gives up on the request: its outcome becomes ``StateServerError/Code/cancelled`` and a late reply is dropped.
     public func cancel() { _ = slot.fail(StateServerError(.cancelled, "the request was cancelled by its sender")) }
 }
