@@ -96,7 +96,7 @@ enum JobWords {
         format: (Value) -> String
     ) async throws -> String {
         let reply = server.request(timeout: nil, makeRequest)
-        if !server.runtime.isVirtual { _ = try? await promptly(reply) }
+        await awaitBriefly(reply, on: server.runtime)
         switch reply.result {
         case .success(let value)?: return format(value)
         case .failure(let error)?: throw error
@@ -105,15 +105,4 @@ enum JobWords {
     }
 
     /// Waits a moment for a reply in real time, where the server answers on another thread.
-    private static func promptly<Value: Sendable>(_ reply: PendingReply<Value>) async throws -> Value? {
-        try await withThrowingTaskGroup(of: Value?.self) { group in
-            group.addTask { try await reply.value() }
-            group.addTask {
-                try await Task.sleep(for: .milliseconds(200))
-                return nil
-            }
-            defer { group.cancelAll() }
-            return try await group.next() ?? nil
-        }
-    }
 }

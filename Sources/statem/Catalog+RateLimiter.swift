@@ -29,7 +29,7 @@ enum LimiterWords {
         _ makeRequest: @escaping @Sendable (Reply<RateLimiter.Decision>) -> RateLimiter.Call
     ) async throws -> String {
         let reply = server.request(timeout: .seconds(30), makeRequest)
-        if !server.runtime.isVirtual { _ = try? await promptly(reply) }
+        await awaitBriefly(reply, on: server.runtime)
         switch reply.result {
         case .success(let decision)?: return "\(decision)"
         case .failure(let error)?: throw error
@@ -38,15 +38,4 @@ enum LimiterWords {
     }
 
     /// Waits a moment for a reply in real time, where the server answers on another thread.
-    private static func promptly<Value: Sendable>(_ reply: PendingReply<Value>) async throws -> Value? {
-        try await withThrowingTaskGroup(of: Value?.self) { group in
-            group.addTask { try await reply.value() }
-            group.addTask {
-                try await Task.sleep(for: .milliseconds(200))
-                return nil
-            }
-            defer { group.cancelAll() }
-            return try await group.next() ?? nil
-        }
-    }
 }

@@ -58,7 +58,7 @@ enum SessionWords {
         _ makeRequest: @escaping @Sendable (Reply<SessionLifecycle.Outcome>) -> SessionLifecycle.Call
     ) async throws -> String {
         let reply = server.request(timeout: .seconds(60), makeRequest)
-        if !server.runtime.isVirtual { _ = try? await promptly(reply) }
+        await awaitBriefly(reply, on: server.runtime)
         switch reply.result {
         case .success(.success(let info))?: return "ok: \(info)"
         case .success(.failure(let error))?: return "refused: \(error)"
@@ -68,15 +68,4 @@ enum SessionWords {
     }
 
     /// Waits a moment for a reply in real time, where the server answers on another thread.
-    private static func promptly<Value: Sendable>(_ reply: PendingReply<Value>) async throws -> Value? {
-        try await withThrowingTaskGroup(of: Value?.self) { group in
-            group.addTask { try await reply.value() }
-            group.addTask {
-                try await Task.sleep(for: .milliseconds(200))
-                return nil
-            }
-            defer { group.cancelAll() }
-            return try await group.next() ?? nil
-        }
-    }
 }

@@ -200,3 +200,18 @@ enum Trace {
         return stamp + String(repeating: " ", count: max(2, 13 - stamp.count)) + event.description
     }
 }
+
+/// In real time, waits a moment (up to 200 ms) for a reply the machine may give later, so its trace line comes
+/// before the next prompt; in virtual time the reply shows when time is advanced.
+func awaitBriefly<Value: Sendable>(_ reply: PendingReply<Value>, on runtime: Runtime) async {
+    guard !runtime.isVirtual else { return }
+    _ = try? await withThrowingTaskGroup(of: Value?.self) { group in
+        group.addTask { try await reply.value() }
+        group.addTask {
+            try await Task.sleep(for: .milliseconds(200))
+            return nil
+        }
+        defer { group.cancelAll() }
+        return try await group.next() ?? nil
+    }
+}

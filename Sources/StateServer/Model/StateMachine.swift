@@ -2,7 +2,7 @@
 ///
 /// This is `gen_statem` with Swift types. The handler reads an event, the current state and the data, may
 /// mutate the data, and returns a ``Transition`` (where to go and which ``Action``s to take). It never sleeps,
-/// awaits or reads the clock: time arrives as timeout events, and async work is an ``Action/run(_:then:)``
+/// awaits or reads the clock: time arrives as timeout events, and async work is an ``Action/run(cancelOnStateExit:_:then:)``
 /// effect whose result comes back as an event. That keeps every machine deterministic and testable step by step.
 ///
 /// ```swift

@@ -13,7 +13,7 @@ public struct StateServerError: Error, Sendable, CustomStringConvertible {
         private enum Value: String, Sendable {
             case noSuchServer, serverExited, callTimeout, mailboxFull, ignored, startFailed
             case invalidAction, invalidTransition, invalidArgument, stopTimeout, cancelled, alreadyRegistered
-            case invalidTable, duplicateReply
+            case invalidTable
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -44,8 +44,6 @@ public struct StateServerError: Error, Sendable, CustomStringConvertible {
         public static let alreadyRegistered = Code(.alreadyRegistered)
         /// A transition table failed validation.
         public static let invalidTable = Code(.invalidTable)
-        /// A reply handle was answered twice; the second reply was dropped.
-        public static let duplicateReply = Code(.duplicateReply)
 
         /// The code's name, for example `callTimeout`.
         public var description: String { value.rawValue }

@@ -134,13 +134,7 @@ public final class Runtime: Sendable {
         for waiter in waiters { waiter.resume(returning: true) }
     }
 
-    private static var processorCount: Int {
-        #if canImport(Darwin)
-        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        #else
-        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        #endif
-    }
+    private static var processorCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 }
 
 struct EffectTracker {

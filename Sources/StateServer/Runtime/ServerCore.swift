@@ -46,7 +46,7 @@ struct Mailbox<M: StateMachine>: ~Copyable {
     @usableFromInline var status = Status.idle
     @usableFromInline var isSuspended = false
     @usableFromInline var exitReason: ExitReason?
-    /// Callers waiting for a reply from this server; failed with the exit reason when it ends.
+    /// The most messages the mailbox has held at once.
     @usableFromInline var highWaterMark = 0
     /// What few servers ever need (waiting callers, monitors, drop counts), allocated on first use so an idle
     /// server pays one word for it.
@@ -359,7 +359,6 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         case system(SystemRequest<M>)
     }
 
-    /// Handles up to `budget` messages as the owner, then releases the server (rescheduling it if work remains).
     /// Handles `message` as the owner (it was not queued), then drains as ``drain(budget:)``.
     @inlinable
     func drain(first message: Message<M>, budget: Int) {
@@ -372,6 +371,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         drain(budget: budget - 1)
     }
 
+    /// Handles up to `budget` messages as the owner, then releases the server (rescheduling it if work remains).
     @inlinable
     func drain(budget: Int) {
         var remaining = budget
@@ -631,19 +631,18 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         isFinished = true
         perform()
         for node in delayedSends.values { runtime.timers.cancel(node) }
-        delayedSends = [:]
         for node in [eventTimerNode, stateTimerNode].compactMap({ $0 }) + Array(namedTimerNodes.values) {
             runtime.timers.cancel(node)
         }
         cancelEffects(boundToStateOnly: false)
+        extras = nil
         let (waiters, systemRequests, observers, droppedCount) = mailbox.withLock { mailbox in
             mailbox.exitReason = reason
             mailbox.status = .idle
             let waiters = mailbox.waiters
             let observers = Array(mailbox.exitObservers.values)
             let dropped = mailbox.messageCount
-            mailbox.waiters = []
-            mailbox.exitObservers = [:]
+            mailbox.extras = nil
             let systemRequests = mailbox.items.removeAll().compactMap { item -> SystemRequest<M>? in
                 if case .system(let request) = item { return request }
                 return nil

@@ -27,10 +27,7 @@ class TimerNode: @unchecked Sendable {
     unowned(unsafe) var previous: TimerNode?
     var slot = -1
     var heapIndex = -1
-    /// A small tag the target uses to tell its nodes apart (the timeout kind of a server's timer).
-    let tag: Int
-
-    init(tag: Int = 0) { self.tag = tag }
+    init() {}
 }
 
 /// A runtime's single timer service: the timing wheel under the system clock, a heap under a manual clock.
