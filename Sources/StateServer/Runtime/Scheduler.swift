@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -26,8 +27,16 @@ protocol Scheduler: AnyObject, Sendable {
 /// A server is queued here once when a message makes it busy; a worker drains a batch of its messages and
 /// requeues it if more remain. Workers park on a condition when the queue is empty. Threads start on first use.
 final class WorkerPool: Scheduler, @unchecked Sendable {
-    // Safety: all mutable state is guarded by `lock`.
+    // Safety: all mutable state is guarded by `lock`, except the two atomics.
     private let lock = ConditionLock()
+    /// Jobs in `queue`, readable without the lock (a spinning worker watches it).
+    private let queuedJobs = Atomic<Int>(0)
+    /// Whether a worker is spinning; at most one spins, so a spinning worker never crowds out the threads that
+    /// produce work on a small machine.
+    private let isSpinning = Atomic<Bool>(false)
+    /// How long an idle worker spins for new work before it parks: a job scheduled meanwhile is picked up
+    /// without the cost of waking a parked thread (a futex call on each side).
+    private static let spinNanoseconds: Int64 = 50_000
     private var queue = RingBuffer<any Schedulable>()
     private var idleWorkers = 0
     private var startedWorkers = 0
@@ -41,11 +50,22 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
     func schedule(_ job: any Schedulable) {
         lock.lock()
         queue.append(job)
+        queuedJobs.add(1, ordering: .releasing)
         let mustStart = startedWorkers < workerCount && idleWorkers == 0
         if mustStart { startedWorkers += 1 }
         if idleWorkers > 0 { lock.signal() }
         lock.unlock()
         if mustStart { startThread(name: "statem-worker") { [self] in work() } }
+    }
+
+    /// Watches for a job for up to ``spinNanoseconds``.
+    private func spinForWork() {
+        let deadline = monotonicNanoseconds() + Self.spinNanoseconds
+        var spins = 0
+        while queuedJobs.load(ordering: .acquiring) == 0 {
+            spins += 1
+            if spins & 255 == 0 && monotonicNanoseconds() > deadline { return }
+        }
     }
 
     /// Stops the workers once the queue is empty.
@@ -60,6 +80,7 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
         lock.lock()
         while true {
             if var job = queue.popFirst() {
+                queuedJobs.subtract(1, ordering: .relaxed)
                 lock.unlock()
                 job.runScheduled()
                 // Let go of the job before taking the lock again: if it held the last reference to its runtime,
@@ -68,6 +89,16 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
                 lock.lock()
             } else if isStopped {
                 break
+            } else if isSpinning.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
+                lock.unlock()
+                spinForWork()
+                isSpinning.store(false, ordering: .releasing)
+                lock.lock()
+                if queue.isEmpty && !isStopped {
+                    idleWorkers += 1
+                    lock.wait()
+                    idleWorkers -= 1
+                }
             } else {
                 idleWorkers += 1
                 lock.wait()
