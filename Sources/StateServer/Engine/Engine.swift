@@ -26,7 +26,9 @@ struct Engine<M: StateMachine>: Sendable {
     @usableFromInline let machine: M
     /// The server this engine runs in, to reject replies through another server's handles; `nil` when stepped
     /// by hand.
-    @usableFromInline let serverID: ServerID?
+    @usableFromInline let serverRawID: UInt64
+    /// The server's identity (0 in `serverRawID` when stepped by hand: identities start at 1).
+    @inlinable var serverID: ServerID? { serverRawID == 0 ? nil : ServerID(rawValue: serverRawID) }
     @usableFromInline let callsStateEnter: Bool
 
     @usableFromInline var state: M.State
@@ -78,7 +80,7 @@ struct Engine<M: StateMachine>: Sendable {
 
     @usableFromInline init(machine: M, serverID: ServerID?, state: M.State, data: M.Data) {
         self.machine = machine
-        self.serverID = serverID
+        self.serverRawID = serverID?.rawValue ?? 0
         self.callsStateEnter = machine.callsStateEnter
         self.state = state
         self.data = data

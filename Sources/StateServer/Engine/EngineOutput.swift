@@ -50,17 +50,20 @@ public enum TraceEvent<M: StateMachine>: Sendable {
 @usableFromInline
 struct EngineOutput<M: StateMachine>: Sendable {
     @usableFromInline var commands: [EngineCommand<M>] = []
-    @usableFromInline var traces: [TraceEvent<M>] = []
-    @usableFromInline var isTracing: Bool
+    /// The traces of the step, or `nil` when nobody observes the server (then no trace is built at all).
+    @usableFromInline var recordedTraces: [TraceEvent<M>]?
 
-    @usableFromInline init(isTracing: Bool) { self.isTracing = isTracing }
+    @usableFromInline init(isTracing: Bool) { recordedTraces = isTracing ? [] : nil }
+
+    /// The traces of the step.
+    @inlinable var traces: [TraceEvent<M>] { recordedTraces ?? [] }
 
     @inlinable mutating func trace(_ event: @autoclosure () -> TraceEvent<M>) {
-        if isTracing { traces.append(event()) }
+        if recordedTraces != nil { recordedTraces!.append(event()) }
     }
 
     @inlinable mutating func clear() {
         if !commands.isEmpty { commands.removeAll(keepingCapacity: true) }
-        if !traces.isEmpty { traces.removeAll(keepingCapacity: true) }
+        if recordedTraces?.isEmpty == false { recordedTraces!.removeAll(keepingCapacity: true) }
     }
 }

@@ -333,7 +333,7 @@ public struct PendingReply<Value: Sendable>: Sendable {
 
 extension ServerCore {
     /// The exit reason, once the server has ended.
-    @usableFromInline var exitReason: ExitReason? { mailbox.withLock { $0.exitReason } }
+    @usableFromInline var exitReason: ExitReason? { mailbox.withLock { $0.isTerminated ? engine.exitReason : nil } }
 }
 
 extension Server {

@@ -40,14 +40,16 @@ struct Mailbox<M: StateMachine>: ~Copyable {
     /// Messages and system requests in arrival order (as `sys` messages share a process's mailbox in OTP).
     @usableFromInline var items = RingBuffer<MailboxItem<M>>()
     /// How many of `items` are messages (not system requests).
-    @usableFromInline var messageCount = 0
+    @usableFromInline var messageCount: UInt32 = 0
     /// How many of `items` are system requests.
-    @usableFromInline var systemCount = 0
+    @usableFromInline var systemCount: UInt32 = 0
     @usableFromInline var status = Status.idle
     @usableFromInline var isSuspended = false
-    @usableFromInline var exitReason: ExitReason?
+    /// Whether the server has ended. Its reason is the engine's, written once before this is set under the lock
+    /// and never changed after, so any thread that saw this under the lock may read it.
+    @usableFromInline var isTerminated = false
     /// The most messages the mailbox has held at once.
-    @usableFromInline var highWaterMark = 0
+    @usableFromInline var highWaterMark: UInt32 = 0
     /// What few servers ever need (waiting callers, monitors, drop counts), allocated on first use so an idle
     /// server pays one word for it.
     @usableFromInline var extras: MailboxExtras?
@@ -192,7 +194,9 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     @usableFromInline @exclusivity(unchecked) var eventTimerNode: EngineTimerNode<M>?
     @usableFromInline @exclusivity(unchecked) var stateTimerNode: EngineTimerNode<M>?
     /// The clock reading for the message being handled, if one was needed.
-    @usableFromInline @exclusivity(unchecked) var batchTime: Int64?
+    @usableFromInline @exclusivity(unchecked) var batchTime: Int64 = ServerCore.noTime
+    /// `batchTime` when the clock has not been read for the current message.
+    @inlinable static var noTime: Int64 { .min }
     /// Named timers, delayed messages to self and effects, allocated on first use.
     @usableFromInline @exclusivity(unchecked) var extras: OwnerExtras<M>?
 
@@ -241,7 +245,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         mailbox.withLock { $0.status = .running }
         swap(&output, &startOutput)
         perform()
-        batchTime = nil
+        batchTime = Self.noTime
         if engine.exitReason != nil {
             finish()
         } else {
@@ -257,8 +261,8 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     func enqueue(_ message: Message<M>, allowInline: Bool = false, bypassCapacity: Bool = false) -> EnqueueResult {
         let inline = allowInline && runtime.scheduler.allowsInlineDrain
         let outcome = mailbox.withLock { mailbox -> EnqueueOutcome in
-            if mailbox.exitReason != nil { return .result(.dead) }
-            if !bypassCapacity, let capacity, mailbox.messageCount >= capacity {
+            if mailbox.isTerminated { return .result(.dead) }
+            if !bypassCapacity, let capacity, Int(mailbox.messageCount) >= capacity {
                 if case .event(.call) = message { return .result(.full) }
                 switch overflowPolicy {
                 case .reject: return .result(.full)
@@ -296,7 +300,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     @usableFromInline
     func enqueueSystem(_ request: SystemRequest<M>, isUrgent: Bool = false) -> Bool {
         let mustSchedule = mailbox.withLock { mailbox -> Bool? in
-            if mailbox.exitReason != nil { return nil }
+            if mailbox.isTerminated { return nil }
             // Exit signals (a kill, a linked exit that is not trapped) are not messages: they go ahead of the
             // queue. Other system requests take their turn, as `sys` messages do.
             if isUrgent { mailbox.items.prepend(.system(request)) } else { mailbox.items.append(.system(request)) }
@@ -315,7 +319,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     @usableFromInline
     func addWaiter(_ slot: ReplySlotBase) {
         let reason = mailbox.withLock { mailbox -> ExitReason? in
-            if let reason = mailbox.exitReason { return reason }
+            if mailbox.isTerminated { return engine.exitReason }
             mailbox.waiters.append(slot)
             if mailbox.waiters.count >= mailbox.waitersPruneThreshold {
                 mailbox.waiters.removeAll { $0.isResolved }
@@ -330,7 +334,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     @usableFromInline
     func onExit(token: UInt64, _ observer: @escaping @Sendable (ExitReason) -> Void) {
         let reason = mailbox.withLock { mailbox -> ExitReason? in
-            if let reason = mailbox.exitReason { return reason }
+            if mailbox.isTerminated { return engine.exitReason }
             mailbox.exitObservers[token] = observer
             return nil
         }
@@ -364,7 +368,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     func drain(first message: Message<M>, budget: Int) {
         handle(message)
         if engine.exitReason != nil {
-            batchTime = nil
+            batchTime = Self.noTime
             finish()
             return
         }
@@ -405,15 +409,15 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
             case .system(let request):
                 handle(request)
             }
-            batchTime = nil
+            batchTime = Self.noTime
             if engine.exitReason != nil {
-                batchTime = nil
+                batchTime = Self.noTime
                 finish()
                 return
             }
             remaining -= 1
         }
-        batchTime = nil
+        batchTime = Self.noTime
         release()
     }
 
@@ -451,7 +455,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         switch request {
         case .status(let slot):
             let (queued, dropped, highWater, suspended) = mailbox.withLock {
-                ($0.messageCount, $0.droppedMessages, $0.highWaterMark, $0.isSuspended)
+                (Int($0.messageCount), $0.droppedMessages, Int($0.highWaterMark), $0.isSuspended)
             }
             _ = slot.resolve(.success(ServerStatus(
                 id: id, state: engine.state, data: engine.data, isSuspended: suspended, queuedMessages: queued,
@@ -563,7 +567,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     /// instant, and no relative timeout starts before the handler that armed it ran.
     @inlinable
     func currentTime() -> Int64 {
-        if let batchTime { return batchTime }
+        if batchTime != Self.noTime { return batchTime }
         let now = runtime.timers.now
         batchTime = now
         return now
@@ -637,11 +641,11 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         cancelEffects(boundToStateOnly: false)
         extras = nil
         let (waiters, systemRequests, observers, droppedCount) = mailbox.withLock { mailbox in
-            mailbox.exitReason = reason
+            mailbox.isTerminated = true
             mailbox.status = .idle
             let waiters = mailbox.waiters
             let observers = Array(mailbox.exitObservers.values)
-            let dropped = mailbox.messageCount
+            let dropped = Int(mailbox.messageCount)
             mailbox.extras = nil
             let systemRequests = mailbox.items.removeAll().compactMap { item -> SystemRequest<M>? in
                 if case .system(let request) = item { return request }
