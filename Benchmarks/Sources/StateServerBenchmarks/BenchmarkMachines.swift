@@ -55,7 +55,7 @@ struct Ring: StateMachine {
 }
 
 /// A server that arms a state timeout when it starts and waits for it: the subject of `machines_100k_*`, many
-/// machines each with a live timer.
+/// machines each with a live timer (`ss_timeout:start({after_ms, 1000}, none)` on the OTP side).
 struct Sleeper: StateMachine {
     enum State: Hashable, Sendable { case waiting, done }
 
@@ -67,5 +67,75 @@ struct Sleeper: StateMachine {
     func handle(_ event: Event<Self>, in state: State, data: inout Void) -> Transition<Self> {
         if case .stateTimeout = event { return .goto(.done) }
         return .keep
+    }
+}
+
+/// A server that arms a state timeout for an absolute deadline when it starts and, when it fires, records how
+/// late it ran: the subject of `timeouts_100k_*` (`ss_timeout:start({at_ms, Deadline}, Collector)` on the OTP
+/// side, whose handler reads `erlang:monotonic_time` the same way).
+struct Alarm: StateMachine {
+    enum State: Hashable, Sendable { case waiting, done }
+
+    /// The deadline, on the runtime's clock.
+    let deadline: RuntimeInstant
+    /// This machine's slot in `log`.
+    let index: Int
+    let log: LatenessLog
+
+    func start() -> Start<Self> { .ok(.waiting, .stateTimeout(.at(deadline))) }
+
+    func handle(_ event: Event<Self>, in state: State, data: inout Void) -> Transition<Self> {
+        if case .stateTimeout = event {
+            // The handler reads the clock itself, as the OTP machine does: lateness is deadline → handler running.
+            log.record(index, deadline: deadline)
+            return .goto(.done)
+        }
+        return .keep
+    }
+}
+
+/// A machine that postpones every `item` cast while locked; `unlock` replays them all: `postpone_1000_replay`
+/// (`ss_postpone` on the OTP side).
+struct Postponer: StateMachine {
+    enum State: Hashable, Sendable { case locked, open }
+    enum Call: Sendable { case count(Reply<Int>) }
+    enum Cast: Sendable { case item, unlock }
+
+    func start() -> Start<Self> { .ok(.locked, data: 0) }
+
+    func handle(_ event: Event<Self>, in state: State, data: inout Int) -> Transition<Self> {
+        switch (event, state) {
+        case (.cast(.unlock), .locked): return .goto(.open)
+        case (.cast(.item), .locked): return .keep(.postpone)
+        case (.cast(.item), .open):
+            data &+= 1
+            return .keep
+        case (.call(.count(let reply)), _): return .keep(.reply(reply, data))
+        default: return .keep
+        }
+    }
+}
+
+/// The three-state ring of `statem_event_state_timeout`, for the scaling runs: it arms its state timeout at the
+/// start too (so that every machine holds a live timer while it is measured), and counts each handled event down
+/// on a shared ``Countdown`` (`ss_ring` on the OTP side, with an `atomics` counter).
+struct CountedRing: StateMachine {
+    enum State: Hashable, Sendable { case a, b, c }
+    enum Cast: Sendable { case step }
+
+    let stateTimeout: Duration
+    let countdown: Countdown
+
+    func start() -> Start<Self> { .ok(.a, .stateTimeout(stateTimeout)) }
+
+    func handle(_ event: Event<Self>, in state: State, data: inout Void) -> Transition<Self> {
+        guard case .cast(.step) = event else { return .keep }
+        countdown.tick()
+        let next: State = switch state {
+        case .a: .b
+        case .b: .c
+        case .c: .a
+        }
+        return .goto(next, .stateTimeout(stateTimeout))
     }
 }

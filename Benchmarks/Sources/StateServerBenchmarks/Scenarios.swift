@@ -74,7 +74,7 @@ enum Scenarios {
         case idle
         /// Each answers one call first, so what a server keeps after handling a message counts too.
         case afterCall = "call"
-        /// Each arms a 1 hour state timeout at start (a live timer per server).
+        /// Each arms a 1 s state timeout at start (a live timer per server), measured before any fires.
         case timeout
     }
 
@@ -93,12 +93,15 @@ enum Scenarios {
                 return server
             }
         case .timeout:
-            try await hold(count, warmUp: 1_000) { runtime in try runtime.start(Sleeper(timeout: .seconds(3_600))) }
+            try await hold(count, warmUp: 1_000, mustFinishWithin: .seconds(1)) { runtime in
+                try runtime.start(Sleeper(timeout: .seconds(1)))
+            }
         }
     }
 
     private static func hold<M: StateMachine>(
-        _ count: Int, warmUp: Int, _ makeServer: (Runtime) async throws -> Server<M>
+        _ count: Int, warmUp: Int, mustFinishWithin limit: Duration? = nil,
+        _ makeServer: (Runtime) async throws -> Server<M>
     ) async throws -> (bytesPerServer: Double, nanosecondsPerServer: Double) {
         let runtime = Runtime()
         // Warm up the runtime (its threads, if any) and the allocator's size classes before the baseline.
@@ -111,7 +114,131 @@ enum Scenarios {
         for _ in 0..<count { handles.append(try await makeServer(runtime)) }
         let elapsed = start.duration(to: clock.now)
         guard let after = ProcessMemory.residentBytes() else { return (.nan, .nan) }
+        if let limit, start.duration(to: clock.now) >= limit {
+            // The first machines' timeouts may have fired (and freed their timers) before the measurement.
+            StateServerBenchmarks.log("warning: creating \(count) machines took longer than \(limit)")
+        }
         withExtendedLifetime((warmUpServers, handles)) {}
         return (Double(after - before) / Double(count), nanoseconds(elapsed) / Double(count))
+    }
+
+    // MARK: Postpone
+
+    /// `rounds` times: a fresh ``Postponer`` gets `events` casts while locked (each postponed), then `unlock`
+    /// and a call that returns once all were replayed. Time from the unlock to that reply, per replayed event.
+    static func postponeReplay(_ runtime: Runtime, events: Int, rounds: Int) async throws -> Double {
+        var total = Duration.zero
+        for _ in 0..<rounds {
+            let server = try runtime.start(Postponer())
+            for _ in 0..<events { try server.cast(.item) }
+            let before = try await server.call(timeout: nil) { .count($0) }
+            precondition(before == 0, "every item is postponed while locked")
+            let start = clock.now
+            try server.cast(.unlock)
+            let after = try await server.call(timeout: nil) { .count($0) }
+            total += start.duration(to: clock.now)
+            precondition(after == events, "the call is handled after the replayed items")
+            try await server.stop()
+        }
+        return nanoseconds(total) / Double(events * rounds)
+    }
+
+    // MARK: Timeouts
+
+    /// Starts `count` ``Alarm`` machines on a fresh runtime, each with an absolute state timeout on a whole
+    /// millisecond: from 2 s after the start (creating them must end before), spread evenly over the next second
+    /// (machine `i` at `base + ⌊i × 1000 / count⌋` ms), or all at `base` for a herd. Waits until all fired;
+    /// returns their lateness percentiles in µs (deadline → the machine's handler reading the clock) and the
+    /// time per start. Runs in a child process.
+    static func timeoutLateness(count: Int, herd: Bool) async throws
+        -> (p50: Double, p99: Double, maximum: Double, nanosecondsPerMachine: Double)
+    {
+        let runtime = Runtime()
+        let log = LatenessLog(count: count, runtime: runtime)
+        var handles: [Server<Alarm>] = []
+        handles.reserveCapacity(count)
+        let baseMilliseconds = (runtime.now.nanoseconds + 999_999) / 1_000_000 + 2_000
+        let start = clock.now
+        for index in 0..<count {
+            let milliseconds = herd ? baseMilliseconds : baseMilliseconds + Int64(index * 1_000 / count)
+            let deadline = RuntimeInstant(nanoseconds: milliseconds * 1_000_000)
+            handles.append(try runtime.start(Alarm(deadline: deadline, index: index, log: log)))
+        }
+        let created = start.duration(to: clock.now)
+        if runtime.now.nanoseconds >= baseMilliseconds * 1_000_000 {
+            StateServerBenchmarks.log("warning: creating \(count) alarms took past the first deadline")
+        }
+        let lateness = await log.sortedMicroseconds()
+        withExtendedLifetime(handles) {}
+        return (percentile(lateness, 0.5), percentile(lateness, 0.99), lateness.last ?? .nan,
+                nanoseconds(created) / Double(count))
+    }
+
+    // MARK: Scaling
+
+    /// Starts `machines` ``CountedRing`` machines (each arming a 10 s state timeout) on a fresh runtime, then one
+    /// producer casts `events` steps to them round-robin (each a state change re-arming the timeout) and waits
+    /// until all were handled. Returns ns per event, resident bytes per machine and ns per start. Runs in a child
+    /// process.
+    static func scaling(machines: Int, events: Int) async throws
+        -> (nanosecondsPerEvent: Double, bytesPerMachine: Double, nanosecondsPerStart: Double)
+    {
+        let runtime = Runtime()
+        let timeout = Duration.seconds(10)
+        // Warm up the worker and timer threads and the allocator, as `hold` does.
+        let warmUpCountdown = Countdown(1_000)
+        var warmUp: [Server<CountedRing>] = []
+        for _ in 0..<1_000 { warmUp.append(try runtime.start(CountedRing(stateTimeout: timeout, countdown: warmUpCountdown))) }
+        for server in warmUp { try server.cast(.step) }
+        await warmUpCountdown.wait()
+
+        let countdown = Countdown(events)
+        var handles: [Server<CountedRing>] = []
+        handles.reserveCapacity(machines)
+        guard let before = ProcessMemory.residentBytes() else { return (.nan, .nan, .nan) }
+        let startCreating = clock.now
+        for _ in 0..<machines { handles.append(try runtime.start(CountedRing(stateTimeout: timeout, countdown: countdown))) }
+        let created = startCreating.duration(to: clock.now)
+        guard let after = ProcessMemory.residentBytes() else { return (.nan, .nan, .nan) }
+
+        let start = clock.now
+        var next = 0
+        for _ in 0..<events {
+            try handles[next].cast(.step)
+            next += 1
+            if next == machines { next = 0 }
+        }
+        await countdown.wait()
+        let elapsed = start.duration(to: clock.now)
+        withExtendedLifetime((warmUp, handles)) {}
+        return (nanoseconds(elapsed) / Double(events), Double(after - before) / Double(machines),
+                nanoseconds(created) / Double(machines))
+    }
+
+    /// `callers` concurrent callers of one idle ``Counter`` server, `calls` calls in all (default call timeout),
+    /// each call timed on its own: the median and 99th percentile of those times, in ns.
+    static func callLatency(_ runtime: Runtime, callers: Int, calls: Int) async throws -> (p50: Double, p99: Double) {
+        let server = try runtime.start(Counter())
+        let each = Swift.max(1, calls / callers)
+        let samples = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for _ in 0..<callers {
+                group.addTask {
+                    var samples: [Double] = []
+                    samples.reserveCapacity(each)
+                    for _ in 0..<each {
+                        let start = clock.now
+                        _ = try await server.call { .count($0) }
+                        samples.append(nanoseconds(start.duration(to: clock.now)))
+                    }
+                    return samples
+                }
+            }
+            var all: [Double] = []
+            all.reserveCapacity(each * callers)
+            for try await part in group { all += part }
+            return all.sorted()
+        }
+        try await server.stop()
+        return (percentile(samples, 0.5), percentile(samples, 0.99))
     }
 }

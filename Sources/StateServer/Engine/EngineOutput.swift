@@ -62,6 +62,12 @@ struct EngineOutput<M: StateMachine>: Sendable {
         if recordedTraces != nil { recordedTraces!.append(event()) }
     }
 
+    /// Empties the buffer and frees its storage (kept between steps of a busy server, dropped when it goes idle).
+    @inlinable mutating func releaseStorage() {
+        commands = []
+        if recordedTraces != nil { recordedTraces = [] }
+    }
+
     @inlinable mutating func clear() {
         if !commands.isEmpty { commands.removeAll(keepingCapacity: true) }
         if recordedTraces?.isEmpty == false { recordedTraces!.removeAll(keepingCapacity: true) }

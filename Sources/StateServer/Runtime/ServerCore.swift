@@ -397,6 +397,9 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
                     mailbox.systemCount -= 1
                     return .system(request)
                 }
+                // Still the owner while the lock is held: give back the step buffer's storage, so an idle server
+                // keeps none.
+                output.releaseStorage()
                 mailbox.status = .idle
                 return .idle
             }
@@ -426,6 +429,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     func release() {
         let mustSchedule = mailbox.withLock { mailbox -> Bool in
             let hasWork = mailbox.systemCount > 0 || (!mailbox.isSuspended && mailbox.messageCount > 0)
+            if !hasWork { output.releaseStorage() }
             mailbox.status = hasWork ? .scheduled : .idle
             return hasWork
         }
