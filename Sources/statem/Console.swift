@@ -1,3 +1,5 @@
+import StateServer
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -83,37 +85,12 @@ struct StandardInput: LineSource {
     }
 
     func nextLine() async -> String? {
-        await withCheckedContinuation { continuation in
+        await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
             // One read at a time: the caller awaits each line before asking for the next.
-            startReaderThread { continuation.resume(returning: readLine(strippingNewline: true)) }
+            // A thread of its own: the cooperative thread pool must not block on a read.
+            let read: @Sendable () -> Void = { continuation.resume(returning: readLine(strippingNewline: true)) }
+            if !startThread(name: "statem-stdin", read) { read() }
         }
     }
 }
 
-/// Starts a detached system thread running `body` (the cooperative thread pool must not block on a read).
-private func startReaderThread(_ body: @escaping @Sendable () -> Void) {
-    final class Box: @unchecked Sendable {
-        // Safety: written once before the thread starts, read once by it.
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    let box = Unmanaged.passRetained(Box(body)).toOpaque()
-    #if canImport(Darwin)
-    var thread: pthread_t?
-    #else
-    var thread = pthread_t()
-    #endif
-    let result = pthread_create(&thread, nil, { raw in
-        Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
-        return nil
-    }, box)
-    guard result == 0 else {
-        Unmanaged<Box>.fromOpaque(box).takeRetainedValue().body()   // no thread: read on this one
-        return
-    }
-    #if canImport(Darwin)
-    pthread_detach(thread!)
-    #else
-    pthread_detach(thread)
-    #endif
-}

@@ -55,7 +55,10 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
         if mustStart { startedWorkers += 1 }
         if idleWorkers > 0 { lock.signal() }
         lock.unlock()
-        if mustStart { startThread(name: "statem-worker") { [self] in work() } }
+        if mustStart {
+            let started = startThread(name: "statem-worker") { [self] in work() }
+            precondition(started, "StateServer could not start a worker thread")
+        }
     }
 
     /// Watches for a job for up to ``spinNanoseconds``.

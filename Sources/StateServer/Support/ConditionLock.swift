@@ -66,8 +66,9 @@ final class ConditionLock: @unchecked Sendable {
     }
 }
 
-/// Starts a detached system thread running `body`.
-func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
+/// Starts a detached system thread running `body`; false (and `body` not run) if the system refuses a thread.
+@discardableResult
+package func startThread(name: String, _ body: @escaping @Sendable () -> Void) -> Bool {
     final class Box: @unchecked Sendable {
         // Safety: written once before the thread starts, read once by it.
         let body: @Sendable () -> Void
@@ -85,12 +86,16 @@ func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
         box.body()
         return nil
     }, box)
-    precondition(result == 0, "StateServer could not start its \(name) thread (error \(result))")
+    guard result == 0 else {
+        Unmanaged<Box>.fromOpaque(box).release()
+        return false
+    }
     #if canImport(Darwin)
     pthread_detach(thread!)
     #else
     pthread_detach(thread)
     #endif
+    return true
 }
 
 /// The system's monotonic time in nanoseconds (the clock the default runtime runs on).

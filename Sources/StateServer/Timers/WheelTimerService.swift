@@ -50,7 +50,10 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
         threadStarted = true
         if tick < wakeTick { lock.signal() }
         lock.unlock()
-        if mustStart { startThread(name: "statem-timers") { [self] in run() } }
+        if mustStart {
+            let started = startThread(name: "statem-timers") { [self] in run() }
+            precondition(started, "StateServer could not start its timer thread")
+        }
     }
 
     func cancel(_ node: TimerNode) {
