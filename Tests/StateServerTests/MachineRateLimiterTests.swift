@@ -356,21 +356,21 @@ private let smallBucket = Limiter.Configuration(capacity: 5, refillAmount: 2, ev
     // MARK: The guide
 
     @Test func guideShowsTheGeneratedDiagram() throws {
-        let guide = try #require(readPackageFile("Docs/Machines/RateLimiter.md"))
+        let guide = try #require(MachineGuide.read("Docs/Machines/RateLimiter.md"))
         let diagram = Limiter().table.mermaidDiagram()
         #expect(guide.contains("```mermaid\n" + diagram + "```"), "paste this diagram:\n\(diagram)")
     }
 
     @Test func guideShowsTheTable() throws {
-        let guide = try #require(readPackageFile("Docs/Machines/RateLimiter.md"))
-        let source = try #require(readPackageFile("Sources/Machines/RateLimiter/RateLimiter+Table.swift"))
-        let table = try #require(tableSource(in: source))
+        let guide = try #require(MachineGuide.read("Docs/Machines/RateLimiter.md"))
+        let source = try #require(MachineGuide.read("Sources/Machines/RateLimiter/RateLimiter+Table.swift"))
+        let table = try #require(MachineGuide.declaration(in: source, startingWith: "@TransitionTableBuilder<Self> public var table:"))
         #expect(guide.contains(table), "paste this table:\n\(table)")
     }
 
     @Test func guideShowsTheUsageOfThisFile() throws {
-        let guide = try #require(readPackageFile("Docs/Machines/RateLimiter.md"))
-        let usage = try #require(markedSnippet(in: #filePath))
+        let guide = try #require(MachineGuide.read("Docs/Machines/RateLimiter.md"))
+        let usage = try #require(MachineGuide.snippet(in: #filePath))
         #expect(guide.contains(usage), "paste this usage:\n\(usage)")
     }
 
@@ -393,50 +393,4 @@ private let smallBucket = Limiter.Configuration(capacity: 5, refillAmount: 2, ev
         #expect(statistics.allowed == 1 && statistics.denied == 1 && statistics.waited == 1)
         // usage:end
     }
-}
-
-// MARK: Reading the guide
-
-/// The text of a file of the package, or `nil` when it can't be read.
-private func readPackageFile(_ relativePath: String) -> String? {
-    var root = #filePath
-    for _ in 0..<3 { root = String(root[..<(root.lastIndex(of: "/") ?? root.startIndex)]) }
-    return readFile(root + "/" + relativePath)
-}
-
-private func readFile(_ path: String) -> String? {
-    guard let file = fopen(path, "r") else { return nil }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65_536)
-    while true {
-        let count = fread(&buffer, 1, buffer.count, file)
-        if count <= 0 { break }
-        bytes.append(contentsOf: buffer[0..<count])
-    }
-    return String(decoding: bytes, as: UTF8.self)
-}
-
-/// The lines between `// usage:begin` and `// usage:end` in the file at `path`, without their common indentation.
-private func markedSnippet(in path: String) -> String? {
-    guard let text = readFile(path) else { return nil }
-    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-    guard let begin = lines.firstIndex(where: { $0.hasSuffix("// usage:begin") }),
-        let end = lines.firstIndex(where: { $0.hasSuffix("// usage:end") }), begin < end
-    else { return nil }
-    return dedented(lines[(begin + 1)..<end])
-}
-
-/// The `table` property of a machine's source, from its declaration to its closing brace, without indentation.
-private func tableSource(in source: String) -> String? {
-    let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
-    guard let begin = lines.firstIndex(where: { $0.contains("public var table: TransitionTable<Self> {") }),
-        let end = lines[begin...].firstIndex(where: { $0 == "    }" })
-    else { return nil }
-    return dedented(lines[begin...end])
-}
-
-private func dedented(_ lines: ArraySlice<Substring>) -> String {
-    let indent = lines.filter { !$0.allSatisfy(\.isWhitespace) }.map { $0.prefix(while: { $0 == " " }).count }.min() ?? 0
-    return lines.map { $0.count >= indent ? String($0.dropFirst(indent)) : "" }.joined(separator: "\n") + "\n"
 }
