@@ -87,8 +87,12 @@ public final class Runtime: Sendable {
         case .failed(let reason):
             throw StateServerError(.startFailed, "\(M.self).start failed", exitReason: reason)
         case .started(let engine):
-            let core = ServerCore(id: id, runtime: self, engine: engine, options: options) { core in
-                core.drain(budget: ServerCore<M>.batchSize)
+            let core = ServerCore(id: id, runtime: self, engine: engine, options: options) { core, timer, generation in
+                if let timer {
+                    core.enqueueTimerFire(timer, generation: generation)
+                } else {
+                    core.drain(budget: ServerCore<M>.batchSize)
+                }
             }
             core.completeStart(with: &output)
             settle()

@@ -186,7 +186,8 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     @inlinable var trapsExits: Bool { settings?.trapsExits ?? false }
     /// Drains the server; created where the machine type is concrete, so worker threads and timers run the
     /// specialized drain rather than the generic one.
-    @usableFromInline let entry: @Sendable (ServerCore<M>) -> Void
+    /// With no node: drain. With a node: that timer fired (with its generation).
+    @usableFromInline let entry: @Sendable (ServerCore<M>, TimerNode?, UInt64) -> Void
 
     // Owner state.
     @usableFromInline @exclusivity(unchecked) var engine: Engine<M>
@@ -229,7 +230,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     @inlinable static var batchSize: Int { 64 }
 
     @usableFromInline
-    init(id: ServerID, runtime: Runtime, engine: Engine<M>, options: ServerOptions<M>, entry: @escaping @Sendable (ServerCore<M>) -> Void) {
+    init(id: ServerID, runtime: Runtime, engine: Engine<M>, options: ServerOptions<M>, entry: @escaping @Sendable (ServerCore<M>, TimerNode?, UInt64) -> Void) {
         self.id = id
         self.runtime = runtime
         self.engine = engine
@@ -354,7 +355,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
 
     // MARK: Draining
 
-    @usableFromInline func runScheduled() { entry(self) }
+    @usableFromInline func runScheduled() { entry(self, nil, 0) }
 
     @usableFromInline
     enum Next {
@@ -600,6 +601,13 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
 
     /// Called by the timer service (not the owner): only enqueues.
     @usableFromInline func timerFired(_ node: TimerNode, generation: UInt64) {
+        entry(self, node, generation)
+    }
+
+    /// A timer fired (on the timer thread, not the owner): only enqueues. Reached through ``entry`` so it runs
+    /// specialized for the machine.
+    @inlinable
+    func enqueueTimerFire(_ node: TimerNode, generation: UInt64) {
         if let node = node as? EngineTimerNode<M> {
             _ = enqueue(.timer(node.kind, generation: generation), bypassCapacity: true)
         } else if let node = node as? SelfSendNode<M> {
