@@ -377,32 +377,56 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     }
 
     /// Handles up to `budget` messages as the owner, then releases the server (rescheduling it if work remains).
+    ///
+    /// Messages that follow one another in the mailbox (up to ``takeLimit``, never past a system request) are
+    /// taken under one lock, so a busy server does not contend with its senders for every message.
     @inlinable
     func drain(budget: Int) {
         var remaining = budget
+        var taken: [Message<M>] = []
+        var nextTaken = 0
         while remaining > 0 {
-            let next = mailbox.withLock { mailbox -> Next in
-                if !mailbox.isSuspended, let item = mailbox.items.popFirst() {
-                    switch item {
-                    case .message(let message):
-                        mailbox.messageCount -= 1
-                        return .message(message)
-                    case .system(let request):
+            let next: Next
+            if nextTaken < taken.count {
+                next = .message(taken[nextTaken])
+                nextTaken += 1
+            } else {
+                if !taken.isEmpty {
+                    taken.removeAll(keepingCapacity: true)
+                    nextTaken = 0
+                }
+                next = mailbox.withLock { mailbox -> Next in
+                    if !mailbox.isSuspended, let item = mailbox.items.popFirst() {
+                        switch item {
+                        case .message(let message):
+                            mailbox.messageCount -= 1
+                            let more = Swift.min(Int(mailbox.messageCount), Self.takeLimit, remaining - 1)
+                            if more > 0 {
+                                taken.reserveCapacity(Self.takeLimit)
+                                while taken.count < more, case .message(let following)? = mailbox.items.first {
+                                    _ = mailbox.items.popFirst()
+                                    mailbox.messageCount -= 1
+                                    taken.append(following)
+                                }
+                            }
+                            return .message(message)
+                        case .system(let request):
+                            mailbox.systemCount -= 1
+                            return .system(request)
+                        }
+                    }
+                    if mailbox.isSuspended, mailbox.systemCount > 0,
+                        case .system(let request)? = mailbox.items.removeFirst(where: { if case .system = $0 { true } else { false } })
+                    {
                         mailbox.systemCount -= 1
                         return .system(request)
                     }
+                    // Still the owner while the lock is held: give back the step buffer's storage, so an idle
+                    // server keeps none.
+                    output.releaseStorage()
+                    mailbox.status = .idle
+                    return .idle
                 }
-                if mailbox.isSuspended, mailbox.systemCount > 0,
-                    case .system(let request)? = mailbox.items.removeFirst(where: { if case .system = $0 { true } else { false } })
-                {
-                    mailbox.systemCount -= 1
-                    return .system(request)
-                }
-                // Still the owner while the lock is held: give back the step buffer's storage, so an idle server
-                // keeps none.
-                output.releaseStorage()
-                mailbox.status = .idle
-                return .idle
             }
             switch next {
             case .idle:
@@ -415,14 +439,27 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
             }
             batchTime = Self.noTime
             if engine.exitReason != nil {
-                batchTime = Self.noTime
+                putBack(taken[nextTaken...])
                 finish()
                 return
             }
             remaining -= 1
         }
-        batchTime = Self.noTime
+        putBack(taken[nextTaken...])
         release()
+    }
+
+    /// The most messages taken from the mailbox under one lock.
+    @inlinable static var takeLimit: Int { 16 }
+
+    /// Returns messages taken but not handled to the front of the mailbox, in order.
+    @inlinable
+    func putBack(_ messages: ArraySlice<Message<M>>) {
+        guard !messages.isEmpty else { return }
+        mailbox.withLock { mailbox in
+            for message in messages.reversed() { mailbox.items.prepend(.message(message)) }
+            mailbox.messageCount += UInt32(messages.count)
+        }
     }
 
     /// Gives up ownership; reschedules the server if messages arrived meanwhile.

@@ -11,9 +11,9 @@ public protocol ServerHandle: Sendable {
     var exitReason: ExitReason? { get }
     /// Stops the server with `reason`, calling `terminate`, and waits until it has ended.
     func stop(_ reason: ExitReason, timeout: Duration?) async throws
-    /// Ends the server without calling `terminate` (`exit(Pid, kill)`): as soon as the handler running now (if
-    /// any) returns, ahead of every queued message. Its exit reason is ``ExitReason/killed``. Does nothing if it
-    /// has ended.
+    /// Ends the server without calling `terminate` (`exit(Pid, kill)`), ahead of every queued message: once the
+    /// handler running now returns and the few messages a busy server has already taken from its mailbox (at most
+    /// 16) are handled. Its exit reason is ``ExitReason/killed``. Does nothing if it has ended.
     func kill()
     /// Waits until the server ends and returns its exit reason; throws ``StateServerError/Code/cancelled`` if the
     /// waiting task is cancelled first.
