@@ -368,8 +368,8 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     @inlinable
     func drain(first message: Message<M>, budget: Int) {
         handle(message)
+        batchTime = Self.noTime
         if engine.exitReason != nil {
-            batchTime = Self.noTime
             finish()
             return
         }
