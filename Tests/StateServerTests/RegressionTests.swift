@@ -1,5 +1,5 @@
 import Testing
-import StateServer
+@testable import StateServer
 
 /// Bugs found in review, each pinned by a test.
 @Suite struct RegressionTests {
@@ -73,5 +73,24 @@ import StateServer
         let spec = SupervisorSpec(
             backoff: RestartBackoff(initialDelay: .seconds(-1)), children: [.worker(id: "w") { Idle() }])
         #expect(throws: SupervisorError.self) { _ = try spec.start(on: runtime) }
+    }
+}
+
+@Suite struct WheelTimerServiceTests {
+    private final class Target: TimerTarget, Sendable {
+        func timerFired(_ node: TimerNode, generation: UInt64) {}
+    }
+
+    @Test func rearmingATimerKeepsTheArmedCountExactSoTheThreadCanPark() {
+        let wheel = WheelTimerService()
+        let node = TimerNode()
+        let target = Target()
+        for generation in 1...10 {
+            wheel.arm(node, at: wheel.now + 3_600_000_000_000, generation: UInt64(generation), target: target)
+        }
+        #expect(wheel.armedTimerCount == 1)
+        wheel.cancel(node)
+        #expect(wheel.armedTimerCount == 0)
+        wheel.shutdown()
     }
 }

@@ -66,6 +66,9 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
         lock.unlock()
     }
 
+    /// How many timers are armed (the thread parks when none is).
+    var armedTimerCount: Int { lock.withLock { armedCount } }
+
     /// Stops the thread; armed timers no longer fire.
     func shutdown() {
         lock.withLock {
