@@ -3,6 +3,12 @@ import PackageDescription
 
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
+/// The classic GenServer programs: each an executable in `Examples/<Name>` over the shared `ClassicServers` library.
+let classicExamples = [
+    "Counter", "Stack", "KeyValueStore", "SessionStore", "ConfigurableCache", "PeriodicTask", "CacheWithTimeout",
+    "SlowOperation",
+]
+
 let package = Package(
     name: "StateServer",
     platforms: [.macOS(.v15)],
@@ -26,30 +32,6 @@ let package = Package(
         .target(
             name: "ClassicServers", dependencies: ["StateServer"], path: "Examples/ClassicServers",
             swiftSettings: strict),
-        .executableTarget(
-            name: "Counter", dependencies: ["ClassicServers", "StateServer"], path: "Examples/Counter",
-            swiftSettings: strict),
-        .executableTarget(
-            name: "Stack", dependencies: ["ClassicServers", "StateServer"], path: "Examples/Stack",
-            swiftSettings: strict),
-        .executableTarget(
-            name: "KeyValueStore", dependencies: ["ClassicServers", "StateServer"], path: "Examples/KeyValueStore",
-            swiftSettings: strict),
-        .executableTarget(
-            name: "SessionStore", dependencies: ["ClassicServers", "StateServer"], path: "Examples/SessionStore",
-            swiftSettings: strict),
-        .executableTarget(
-            name: "ConfigurableCache", dependencies: ["ClassicServers", "StateServer"], path: "Examples/ConfigurableCache",
-            swiftSettings: strict),
-        .executableTarget(
-            name: "PeriodicTask", dependencies: ["ClassicServers", "StateServer"], path: "Examples/PeriodicTask",
-            swiftSettings: strict),
-        .executableTarget(
-            name: "CacheWithTimeout", dependencies: ["ClassicServers", "StateServer"], path: "Examples/CacheWithTimeout",
-            swiftSettings: strict),
-        .executableTarget(
-            name: "SlowOperation", dependencies: ["ClassicServers", "StateServer"], path: "Examples/SlowOperation",
-            swiftSettings: strict),
         .testTarget(
             name: "StateServerTests",
             dependencies: [
@@ -58,4 +40,9 @@ let package = Package(
             swiftSettings: strict
         ),
     ]
+        + classicExamples.map { name in
+            .executableTarget(
+                name: name, dependencies: ["ClassicServers", "StateServer"], path: "Examples/\(name)",
+                swiftSettings: strict)
+        }
 )
