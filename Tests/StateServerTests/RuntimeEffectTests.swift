@@ -13,6 +13,8 @@ private struct RuntimeCourier: StateMachine {
         case fetch(cancelOnStateExit: Bool)
         /// Moves to `elsewhere` and starts there an effect bound to that new state.
         case leaveAndFetch
+        /// As `leaveAndFetch`, then an inserted event moves on to `waiting` in the same step.
+        case leaveFetchAndMoveOn
         case leave
         case note(String)
         /// Logs, then sends itself `.echo` with no delay.
@@ -24,6 +26,7 @@ private struct RuntimeCourier: StateMachine {
         case done(String)
         case echo(String)
         case reminder
+        case moveOn
     }
 
     let gate: RuntimeGate
@@ -61,6 +64,16 @@ private struct RuntimeCourier: StateMachine {
                 sawCancellation.append(Task.isCancelled)
                 return 8
             } then: { .done(Self.describe($0)) })
+        case .cast(.leaveFetchAndMoveOn):
+            let gate = gate
+            let sawCancellation = sawCancellation
+            return .goto(.elsewhere, .run(cancelOnStateExit: true) {
+                await gate.wait()
+                sawCancellation.append(Task.isCancelled)
+                return 9
+            } then: { .done(Self.describe($0)) }, .next(.moveOn))
+        case .internal(.moveOn):
+            return .goto(.waiting)
         case .cast(.leave):
             return .goto(.elsewhere)
         case .cast(.note(let text)):
@@ -150,6 +163,19 @@ private struct RuntimeCourier: StateMachine {
         await runtime.waitForEffects()
         #expect(sawCancellation.elements == [false])
         #expect(try await server.call { .log($0) } == ["done:ok(8) in elsewhere"])
+    }
+
+    @Test func effectBoundToAStateLeftByAnInsertedEventInTheSameStepIsCancelled() async throws {
+        let gate = RuntimeGate()
+        let sawCancellation = RuntimeRecording<Bool>()
+        let runtime = Runtime(clock: ManualClock())
+        let server = try runtime.start(RuntimeCourier(gate: gate, sawCancellation: sawCancellation))
+        try server.cast(.leaveFetchAndMoveOn)
+        gate.open()
+        await runtime.waitForEffects()
+        #expect(sawCancellation.elements == [true])
+        #expect(try await server.call { .log($0) } == [])
+        #expect(try await server.getState().state == .waiting)
     }
 
     @Test func effectNotBoundToTheStateSurvivesAStateChange() async throws {

@@ -260,7 +260,7 @@ struct Engine<M: StateMachine>: Sendable {
         if isStateChange {
             if !postponed.isEmpty { queue.prepend(contentsOf: postponed.removeAll()) }
             cancelTimer(.state, into: &output)
-            output.commands.insert(.cancelStateEffects, at: firstCommand)
+            output.commands.append(.cancelStateEffects(startedFrom: firstCommand))
         }
         // Step 5: any processed event cancels the event timeout.
         if event != nil { cancelTimer(.event, into: &output) }
@@ -490,7 +490,6 @@ struct Engine<M: StateMachine>: Sendable {
         stateTimer = nil
         namedTimers = [:]
         queues = nil
-        output.commands.append(.cancelStateEffects)
     }
 
     /// The kinds of the timeouts currently registered.

@@ -7,8 +7,9 @@ enum EngineCommand<M: StateMachine>: Sendable {
     case cancelTimer(TimeoutKind<M.Timer>)
     /// Start async work.
     case startEffect(Effect<M>)
-    /// The state changed: cancel the effects bound to the old state.
-    case cancelStateEffects
+    /// The state changed: cancel the effects bound to the old state, that is every bound effect except those
+    /// started by commands at index `startedFrom` or later (the transition's own).
+    case cancelStateEffects(startedFrom: Int)
     /// Deliver `info` to this server's own mailbox, now or after a delay.
     case sendToSelf(M.Info, after: Duration?, SelfMessageReference?)
     /// Cancel a delayed message to self.

@@ -547,6 +547,8 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     @inlinable
     func perform() {
         let commands = output.commands
+        // Effects started by this batch of commands, with the index of the command that started each.
+        var startedHere: [(token: UInt64, index: Int)] = []
         for index in commands.indices {
             switch commands[index] {
             case .armTimer(let kind, let time, let generation):
@@ -558,9 +560,12 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
                 if isRearmed(kind, after: index, in: commands) { continue }
                 if let node = existingTimerNode(for: kind) { runtime.timers.cancel(node) }
             case .startEffect(let effect):
-                startEffect(effect)
-            case .cancelStateEffects:
-                if !effects.isEmpty { cancelEffects(boundToStateOnly: true) }
+                startedHere.append((startEffect(effect), index))
+            case .cancelStateEffects(let startedFrom):
+                if !effects.isEmpty {
+                    let spared = Set(startedHere.lazy.filter { $0.index >= startedFrom }.map(\.token))
+                    cancelEffects(boundToStateOnly: true, sparing: spared)
+                }
             case .sendToSelf(let info, nil, _):
                 _ = enqueue(.event(.info(info)), bypassCapacity: true)
             case .sendToSelf(let info, let delay?, let reference):
@@ -653,7 +658,9 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     }
 
     @usableFromInline
-    func startEffect(_ effect: Effect<M>) {
+    /// Starts `effect` off the server; returns its token.
+    @discardableResult
+    func startEffect(_ effect: Effect<M>) -> UInt64 {
         let token = IdentityCounter.next()
         let runtime = runtime
         runtime.effectStarted()
@@ -665,11 +672,12 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
             runtime.effectFinished()
         }
         effects[token] = (task, effect.isBoundToState)
+        return token
     }
 
     @usableFromInline
-    func cancelEffects(boundToStateOnly: Bool) {
-        for (token, effect) in effects where !boundToStateOnly || effect.isBoundToState {
+    func cancelEffects(boundToStateOnly: Bool, sparing spared: Set<UInt64> = []) {
+        for (token, effect) in effects where (!boundToStateOnly || effect.isBoundToState) && !spared.contains(token) {
             effect.task.cancel()
             effects[token] = nil
         }
