@@ -258,7 +258,10 @@ struct Engine<M: StateMachine>: Sendable {
         }
         // Step 4: a state change retries the postponed events and cancels the state timeout.
         if isStateChange {
-            if !postponed.isEmpty { queue.prepend(contentsOf: postponed.removeAll()) }
+            if let queues, !queues.postponed.isEmpty {
+                let queues = uniqueQueues()
+                queues.queue.prepend(draining: &queues.postponed)
+            }
             cancelTimer(.state, into: &output)
             output.commands.append(.cancelStateEffects(startedFrom: firstCommand))
         }

@@ -48,6 +48,18 @@ struct RingBuffer<Element> {
         for element in elements.reversed() { prepend(element) }
     }
 
+    /// Moves every element of `front` in front of this queue, keeping their order, and leaves `front` empty.
+    /// Into an empty queue this is a swap of storage, however many elements move.
+    @inlinable
+    mutating func prepend(draining front: inout RingBuffer) {
+        guard !front.isEmpty else { return }
+        if !isEmpty {
+            while let element = popFirst() { front.append(element) }
+        }
+        swap(&self, &front)
+        front = RingBuffer()
+    }
+
     @inlinable
     mutating func popFirst() -> Element? {
         guard count > 0 else { return nil }
