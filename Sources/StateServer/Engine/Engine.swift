@@ -382,12 +382,12 @@ struct Engine<M: StateMachine>: Sendable {
         return nil
     }
 
-    @inlinable func reply(_ slot: ReplySlotBase, _ value: any Sendable, into output: inout EngineOutput<M>) -> ExitReason? {
+    @inlinable func reply(_ slot: ReplySlotBase, _ value: ReplyValue, into output: inout EngineOutput<M>) -> ExitReason? {
         if let owner = slot.owner, let serverID, owner != serverID {
             return invalidAction("reply through a handle of server \(owner) from server \(serverID) in \(state)")
         }
         let delivered = slot.deliver(value)
-        output.trace(.replied(value, wasDelivered: delivered))
+        output.trace(.replied(value.erased, wasDelivered: delivered))
         return nil
     }
 

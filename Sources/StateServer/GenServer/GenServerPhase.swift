@@ -26,9 +26,9 @@ public struct GenServerPhase: Hashable, Sendable, CustomStringConvertible {
 /// A reply held back until `terminate` has run (the order of `gen_server`'s `{stop, Reason, Reply, State}`).
 final class PendingStopReply: Hashable, Sendable {
     let slot: ReplySlotBase
-    let value: any Sendable
+    let value: ReplyValue
 
-    init(slot: ReplySlotBase, value: any Sendable) {
+    init(slot: ReplySlotBase, value: ReplyValue) {
         self.slot = slot
         self.value = value
     }

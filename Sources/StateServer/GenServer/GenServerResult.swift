@@ -94,6 +94,6 @@ public struct GenServerResult<Server: GenServer>: Sendable {
     /// run (`{stop, Reason, Reply, State}`; unlike a state machine's `stopAndReply`, which answers first). The
     /// reply is sent even if `terminate` throws.
     public static func stop<Value>(_ reason: ExitReason, reply handle: Reply<Value>, _ value: Value) -> Self {
-        Self(.stopAndReply(reason, PendingStopReply(slot: handle.slot.cell, value: value)))
+        Self(.stopAndReply(reason, PendingStopReply(slot: handle.slot.cell, value: ReplyValue(value))))
     }
 }

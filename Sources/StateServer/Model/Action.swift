@@ -6,7 +6,7 @@
 public struct Action<M: StateMachine>: Sendable {
     @usableFromInline
     enum Kind: Sendable {
-        case reply(ReplySlotBase, any Sendable)
+        case reply(ReplySlotBase, ReplyValue)
         case postpone(Bool)
         case nextEvent(Event<M>)
         case timeout(TimeoutKind<M.Timer>, TimeoutOperation<M.Timeout>)
@@ -25,55 +25,55 @@ public struct Action<M: StateMachine>: Sendable {
     /// Answers a call. Sent immediately while the actions are processed, before any state-enter call and before
     /// `terminate`. Answering through another server's handle stops this server with an `invalidAction` error;
     /// answering twice drops the second reply.
-    public static func reply<Value>(_ handle: Reply<Value>, _ value: Value) -> Action {
-        Action(.reply(handle.slot.cell, value))
+    @inlinable public static func reply<Value>(_ handle: Reply<Value>, _ value: Value) -> Action {
+        Action(.reply(handle.slot.cell, ReplyValue(value)))
     }
 
     /// Postpones the current event until the state changes; it is then retried before the rest of the queue.
-    public static var postpone: Action { Action(.postpone(true)) }
+    @inlinable public static var postpone: Action { Action(.postpone(true)) }
 
     /// Sets or clears the postpone flag explicitly (`postpone(false)` is also allowed in state-enter calls).
-    public static func postpone(_ isPostponed: Bool) -> Action { Action(.postpone(isPostponed)) }
+    @inlinable public static func postpone(_ isPostponed: Bool) -> Action { Action(.postpone(isPostponed)) }
 
     /// Inserts an event to be handled next, ahead of every queued and postponed event and any new message.
     /// Several are handled in action order. Any kind of event may be inserted.
-    public static func nextEvent(_ event: Event<M>) -> Action { Action(.nextEvent(event)) }
+    @inlinable public static func nextEvent(_ event: Event<M>) -> Action { Action(.nextEvent(event)) }
 
     /// Inserts an internal event (``Event/internal(_:)``) to be handled next.
-    public static func next(_ info: M.Info) -> Action { Action(.nextEvent(.internal(info))) }
+    @inlinable public static func next(_ info: M.Info) -> Action { Action(.nextEvent(.internal(info))) }
 
     // MARK: Timeouts
 
     /// Starts (or restarts) the event timeout, cancelled by any event the machine processes.
-    public static func eventTimeout(_ time: TimeoutTime, _ content: M.Timeout) -> Action {
+    @inlinable public static func eventTimeout(_ time: TimeoutTime, _ content: M.Timeout) -> Action {
         Action(.timeout(.event, .set(time, content)))
     }
 
     /// Starts (or restarts) the state timeout, cancelled by a state change. Set in a transition that changes
     /// state, it belongs to the new state.
-    public static func stateTimeout(_ time: TimeoutTime, _ content: M.Timeout) -> Action {
+    @inlinable public static func stateTimeout(_ time: TimeoutTime, _ content: M.Timeout) -> Action {
         Action(.timeout(.state, .set(time, content)))
     }
 
     /// Starts (or restarts) the named timeout `name`, cancelled only explicitly.
-    public static func timeout(_ name: M.Timer, _ time: TimeoutTime, _ content: M.Timeout) -> Action {
+    @inlinable public static func timeout(_ name: M.Timer, _ time: TimeoutTime, _ content: M.Timeout) -> Action {
         Action(.timeout(.named(name), .set(time, content)))
     }
 
     /// Cancels the event timeout (also one that fired but was not yet handled).
-    public static var cancelEventTimeout: Action { Action(.timeout(.event, .cancel)) }
+    @inlinable public static var cancelEventTimeout: Action { Action(.timeout(.event, .cancel)) }
     /// Cancels the state timeout (also one that fired but was not yet handled).
-    public static var cancelStateTimeout: Action { Action(.timeout(.state, .cancel)) }
+    @inlinable public static var cancelStateTimeout: Action { Action(.timeout(.state, .cancel)) }
     /// Cancels the named timeout `name` (also one that fired but was not yet handled).
-    public static func cancelTimeout(_ name: M.Timer) -> Action { Action(.timeout(.named(name), .cancel)) }
+    @inlinable public static func cancelTimeout(_ name: M.Timer) -> Action { Action(.timeout(.named(name), .cancel)) }
 
     /// Replaces what the running event timeout will carry, keeping its deadline. With no running (or fired but
     /// unhandled) timer it behaves as a zero timeout with this content.
-    public static func updateEventTimeout(_ content: M.Timeout) -> Action { Action(.timeout(.event, .update(content))) }
+    @inlinable public static func updateEventTimeout(_ content: M.Timeout) -> Action { Action(.timeout(.event, .update(content))) }
     /// Replaces what the running state timeout will carry; see ``updateEventTimeout(_:)``.
-    public static func updateStateTimeout(_ content: M.Timeout) -> Action { Action(.timeout(.state, .update(content))) }
+    @inlinable public static func updateStateTimeout(_ content: M.Timeout) -> Action { Action(.timeout(.state, .update(content))) }
     /// Replaces what the named timeout will carry; see ``updateEventTimeout(_:)``.
-    public static func updateTimeout(_ name: M.Timer, _ content: M.Timeout) -> Action {
+    @inlinable public static func updateTimeout(_ name: M.Timer, _ content: M.Timeout) -> Action {
         Action(.timeout(.named(name), .update(content)))
     }
 
@@ -81,16 +81,16 @@ public struct Action<M: StateMachine>: Sendable {
 
     /// Sends `info` to this server's own mailbox, behind what is already queued, now or after `delay`
     /// (`send(self(), Msg)` / `Process.send_after`). Pass a `reference` to be able to cancel a delayed send.
-    public static func send(_ info: M.Info, after delay: Duration? = nil, reference: SelfMessageReference? = nil) -> Action {
+    @inlinable public static func send(_ info: M.Info, after delay: Duration? = nil, reference: SelfMessageReference? = nil) -> Action {
         Action(.sendToSelf(info, after: delay, reference))
     }
 
     /// Cancels a delayed message sent to self that has not been delivered yet; nothing happens otherwise.
-    public static func cancelSend(_ reference: SelfMessageReference) -> Action { Action(.cancelSendToSelf(reference)) }
+    @inlinable public static func cancelSend(_ reference: SelfMessageReference) -> Action { Action(.cancelSendToSelf(reference)) }
 
     /// Reports something worth a warning (an unexpected message, say) to the server's observer and the
     /// runtime's reporter, without stopping the server.
-    public static func report(_ message: String) -> Action { Action(.report(message)) }
+    @inlinable public static func report(_ message: String) -> Action { Action(.report(message)) }
 
     /// Runs async work off the server and delivers its outcome as an ``Event/info(_:)`` event.
     ///
@@ -100,7 +100,7 @@ public struct Action<M: StateMachine>: Sendable {
     ///
     /// With `cancelOnStateExit`, the work is cancelled when the machine leaves the current state (its outcome
     /// is then not delivered).
-    public static func run<Value: Sendable>(
+    @inlinable public static func run<Value: Sendable>(
         cancelOnStateExit: Bool = false,
         _ operation: @escaping @Sendable () async throws -> Value,
         then deliver: @escaping @Sendable (Result<Value, any Error>) -> M.Info
@@ -113,20 +113,20 @@ public struct Action<M: StateMachine>: Sendable {
 
 extension Action where M.Timeout == Void {
     /// Starts (or restarts) the event timeout for a machine whose timeouts carry nothing.
-    public static func eventTimeout(_ time: TimeoutTime) -> Action { eventTimeout(time, ()) }
+    @inlinable public static func eventTimeout(_ time: TimeoutTime) -> Action { eventTimeout(time, ()) }
     /// Starts (or restarts) the event timeout after `duration`.
     @_disfavoredOverload
-    public static func eventTimeout(_ duration: Duration) -> Action { eventTimeout(.after(duration), ()) }
+    @inlinable public static func eventTimeout(_ duration: Duration) -> Action { eventTimeout(.after(duration), ()) }
     /// Starts (or restarts) the state timeout for a machine whose timeouts carry nothing.
-    public static func stateTimeout(_ time: TimeoutTime) -> Action { stateTimeout(time, ()) }
+    @inlinable public static func stateTimeout(_ time: TimeoutTime) -> Action { stateTimeout(time, ()) }
     /// Starts (or restarts) the state timeout after `duration`.
     @_disfavoredOverload
-    public static func stateTimeout(_ duration: Duration) -> Action { stateTimeout(.after(duration), ()) }
+    @inlinable public static func stateTimeout(_ duration: Duration) -> Action { stateTimeout(.after(duration), ()) }
     /// Starts (or restarts) the named timeout for a machine whose timeouts carry nothing.
-    public static func timeout(_ name: M.Timer, _ time: TimeoutTime) -> Action { timeout(name, time, ()) }
+    @inlinable public static func timeout(_ name: M.Timer, _ time: TimeoutTime) -> Action { timeout(name, time, ()) }
     /// Starts (or restarts) the named timeout `name` after `duration`.
     @_disfavoredOverload
-    public static func timeout(_ name: M.Timer, _ duration: Duration) -> Action { timeout(name, .after(duration), ()) }
+    @inlinable public static func timeout(_ name: M.Timer, _ duration: Duration) -> Action { timeout(name, .after(duration), ()) }
 }
 
 /// Async work started by an ``Action/run(cancelOnStateExit:_:then:)`` action.

@@ -52,8 +52,8 @@ final class ReplyCell: @unchecked Sendable {
 
     @usableFromInline
     struct State {
-        @usableFromInline var result: Result<any Sendable, StateServerError>?
-        @usableFromInline var continuations: [(token: UInt64, continuation: UnsafeContinuation<any Sendable, any Error>)] = []
+        @usableFromInline var result: Result<ReplyValue, StateServerError>?
+        @usableFromInline var continuations: [(token: UInt64, continuation: UnsafeContinuation<ReplyValue, any Error>)] = []
         @usableFromInline var observers: [@Sendable () -> Void] = []
         @usableFromInline var timeoutNode: CallTimeoutNode?
 
@@ -65,7 +65,7 @@ final class ReplyCell: @unchecked Sendable {
     @usableFromInline init(owner: ServerID?) { self.owner = owner }
 
     /// Delivers a value; false if the cell was already resolved.
-    @usableFromInline func deliver(_ value: any Sendable) -> Bool { resolve(.success(value)) }
+    @usableFromInline func deliver(_ value: ReplyValue) -> Bool { resolve(.success(value)) }
 
     /// Fails the call; false if the cell was already resolved.
     @usableFromInline func fail(_ error: StateServerError) -> Bool { resolve(.failure(error)) }
@@ -74,14 +74,14 @@ final class ReplyCell: @unchecked Sendable {
     @usableFromInline var isResolved: Bool { state.withLock { $0.result != nil } }
 
     /// The outcome, type-erased.
-    @usableFromInline var erasedResult: Result<any Sendable, StateServerError>? { state.withLock { $0.result } }
+    @usableFromInline var erasedResult: Result<ReplyValue, StateServerError>? { state.withLock { $0.result } }
 
     /// Records the outcome and wakes the waiters; false if an outcome was already recorded.
     @usableFromInline
-    func resolve(_ result: Result<any Sendable, StateServerError>) -> Bool {
+    func resolve(_ result: Result<ReplyValue, StateServerError>) -> Bool {
         let (accepted, continuations, observers, timeoutNode) = state.withLock { state in
             guard state.result == nil else {
-                return (false, [(token: UInt64, continuation: UnsafeContinuation<any Sendable, any Error>)](),
+                return (false, [(token: UInt64, continuation: UnsafeContinuation<ReplyValue, any Error>)](),
                         [@Sendable () -> Void](), CallTimeoutNode?.none)
             }
             state.result = result
@@ -110,11 +110,11 @@ final class ReplyCell: @unchecked Sendable {
     /// the request fails with ``StateServerError/Code/cancelled`` and a late reply is dropped; otherwise only
     /// this wait ends with `cancelled` and the request stays pending for other waiters.
     @usableFromInline
-    func wait(abandonsOnCancel: Bool) async throws -> any Sendable {
+    func wait(abandonsOnCancel: Bool) async throws -> ReplyValue {
         let token = IdentityCounter.next()
         return try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<any Sendable, any Error>) in
-                let ready = state.withLock { state -> Result<any Sendable, StateServerError>? in
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<ReplyValue, any Error>) in
+                let ready = state.withLock { state -> Result<ReplyValue, StateServerError>? in
                     if let result = state.result { return result }
                     // A task cancelled before this registration ran its cancellation handler already: end the
                     // wait now instead of waiting for an outcome.
@@ -137,7 +137,7 @@ final class ReplyCell: @unchecked Sendable {
                 _ = self.fail(cancelled)
                 return
             }
-            let continuation = self.state.withLock { state -> UnsafeContinuation<any Sendable, any Error>? in
+            let continuation = self.state.withLock { state -> UnsafeContinuation<ReplyValue, any Error>? in
                 guard let index = state.continuations.firstIndex(where: { $0.token == token }) else { return nil }
                 return state.continuations.remove(at: index).continuation
             }
@@ -194,17 +194,17 @@ struct ReplySlot<Value: Sendable>: Sendable {
 
     /// The outcome, typed. The cast cannot fail: only a `Reply<Value>` or this slot resolves the cell.
     @inlinable var currentResult: Result<Value, StateServerError>? {
-        cell.erasedResult.map { $0.map { $0 as! Value } }
+        cell.erasedResult.map { $0.map { $0.value(as: Value.self) } }
     }
 
     @inlinable func resolve(_ result: Result<Value, StateServerError>) -> Bool {
-        cell.resolve(result.map { $0 as any Sendable })
+        cell.resolve(result.map { ReplyValue($0) })
     }
 
     @inlinable func fail(_ error: StateServerError) -> Bool { cell.fail(error) }
 
     @inlinable func wait(abandonsOnCancel: Bool = true) async throws -> Value {
-        try await cell.wait(abandonsOnCancel: abandonsOnCancel) as! Value
+        try await cell.wait(abandonsOnCancel: abandonsOnCancel).value(as: Value.self)
     }
 
     func onResolve(_ observer: @escaping @Sendable () -> Void) { cell.onResolve(observer) }
