@@ -1,7 +1,7 @@
 import Testing
 @testable import StateServer
 
-// Replies travel type-erased (`ReplyValue`): small values of trivial types inline, everything else boxed. Every
+// Replies travel type-erased (`ReplyValue`): trivial values of up to 8 bytes inline, everything else boxed. Every
 // layout must come back to the caller intact, and traces must show the value itself.
 
 @Suite("Reply values of every layout")
@@ -12,7 +12,7 @@ struct ReplyValueTests {
         static func == (lhs: Token, rhs: Token) -> Bool { lhs.name == rhs.name }
     }
 
-    struct Pair: Sendable, Equatable { var a: Int; var b: Int }  // 16 bytes, trivial: inline
+    struct Pair: Sendable, Equatable { var a: Int; var b: Int }  // 16 bytes: boxed
     struct Triple: Sendable, Equatable { var a: Int; var b: Int; var c: Int }  // 24 bytes: boxed
     struct Named: Sendable, Equatable { var id: UInt8; var name: String }  // holds a reference: boxed
     enum Small: Sendable, Equatable { case on, off(UInt16) }
@@ -38,15 +38,22 @@ struct ReplyValueTests {
         #expect(roundTrip(Token("t")) == Token("t"))
     }
 
-    @Test func inlineAndBoxedValuesAreErasedToThemselves() {
-        #expect(ReplyValue(42).box == nil)
-        #expect(ReplyValue(Pair(a: 1, b: 2)).box == nil)
-        #expect(ReplyValue(Triple(a: 1, b: 2, c: 3)).box != nil)
-        #expect(ReplyValue("x").box != nil)
-        #expect(ReplyValue(42).erased as? Int == 42)
-        #expect(ReplyValue(Pair(a: 1, b: 2)).erased as? Pair == Pair(a: 1, b: 2))
-        #expect(ReplyValue(Triple(a: 1, b: 2, c: 3)).erased as? Triple == Triple(a: 1, b: 2, c: 3))
-        #expect(ReplyValue("x").erased as? String == "x")
+    @Test func smallTrivialValuesAreInlineAndTheRestBoxedAndEachErasesToItself() {
+        func check<Value: Sendable & Equatable>(_ value: Value, inline: Bool) {
+            let stored = ReplyValue(value)
+            if case .inline = stored { #expect(inline, "\(Value.self) stored inline") } else { #expect(!inline, "\(Value.self) boxed") }
+            #expect(stored.value(as: Value.self) == value)
+            #expect(stored.erased(as: TypedReplyValueBox<Value>.self) as? Value == value)
+        }
+        check(42, inline: true)
+        check(-1.5, inline: true)
+        check(true, inline: true)
+        check(Small.off(3), inline: true)
+        check(Pair(a: 1, b: 2), inline: false)
+        check(Optional(7), inline: false)
+        check(Triple(a: 1, b: 2, c: 3), inline: false)
+        check("x", inline: false)
+        check(Token("t"), inline: false)
     }
 
     struct Echo: StateMachine {

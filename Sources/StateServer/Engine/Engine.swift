@@ -205,12 +205,12 @@ struct Engine<M: StateMachine>: Sendable {
         @usableFromInline var postpone = false
         @usableFromInline var nextEvents: [Event<M>] = []
         /// The first timeout action, inline (most transitions have at most one), then the others.
-        @usableFromInline var firstTimeout: (TimeoutKind<M.Timer>, TimeoutOperation<M.Timeout>)?
+        @usableFromInline var firstTimeout: (TimeoutOperation<M.Timeout>, TimeoutKind<M.Timer>)?
         @usableFromInline var moreTimeouts: [(TimeoutKind<M.Timer>, TimeoutOperation<M.Timeout>)] = []
         @inlinable init() {}
 
         @inlinable mutating func addTimeout(_ kind: TimeoutKind<M.Timer>, _ operation: TimeoutOperation<M.Timeout>) {
-            if firstTimeout == nil { firstTimeout = (kind, operation) } else { moreTimeouts.append((kind, operation)) }
+            if firstTimeout == nil { firstTimeout = (operation, kind) } else { moreTimeouts.append((kind, operation)) }
         }
     }
 
@@ -269,7 +269,7 @@ struct Engine<M: StateMachine>: Sendable {
         if event != nil { cancelTimer(.event, into: &output) }
         // Step 6: timeouts. Per kind only the last action counts (across the event and its enter calls); those
         // are applied in action order (restarting a pending zero timeout moves it to the back of the zero queue).
-        if let (kind, operation) = pending.firstTimeout {
+        if let (operation, kind) = pending.firstTimeout {
             if pending.moreTimeouts.isEmpty {
                 apply(operation, to: kind, into: &output)
             } else {
@@ -361,7 +361,7 @@ struct Engine<M: StateMachine>: Sendable {
                 return invalidAction("nextEvent(\(event)) in the state-enter call of \(state); enter calls cannot insert events")
             }
             pending.nextEvents.append(event)
-        case .timeout(let kind, let operation):
+        case .timeout(let operation, let kind):
             // Validated here, like every action, so nothing after an invalid one runs (§1.7).
             if case .set(.after(let duration), _) = operation, duration < .zero {
                 return invalidAction("\(kind) after \(duration) in \(state): a relative timeout cannot be negative")
@@ -387,7 +387,7 @@ struct Engine<M: StateMachine>: Sendable {
             return invalidAction("reply through a handle of server \(owner) from server \(serverID) in \(state)")
         }
         let delivered = slot.deliver(value)
-        output.trace(.replied(value.erased, wasDelivered: delivered))
+        output.trace(.replied(value.erased(as: slot.valueType), wasDelivered: delivered))
         return nil
     }
 
@@ -451,7 +451,7 @@ struct Engine<M: StateMachine>: Sendable {
             if wasArmed { output.commands.append(.cancelTimer(kind)) }
             zeroQueue.append((kind, nextGeneration))
         } else {
-            output.commands.append(.armTimer(kind, time, generation: nextGeneration))
+            output.commands.append(.armTimer(TimerArm(time, generation: nextGeneration), kind))
         }
     }
 

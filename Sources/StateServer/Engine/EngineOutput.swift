@@ -1,17 +1,20 @@
 /// What one engine step asks the runtime to do; the engine performs no I/O itself.
+///
+/// Every case's payload stays under three words (the rare, larger ones are `indirect`): the compiler copies and
+/// destroys enums with larger payloads through the runtime's value witnesses.
 @usableFromInline
 enum EngineCommand<M: StateMachine>: Sendable {
-    /// Arm (or re-arm) the real timer for `kind`; when it fires, feed `generation` back in.
-    case armTimer(TimeoutKind<M.Timer>, TimeoutTime, generation: UInt64)
+    /// Arm (or re-arm) the real timer for `kind`; when it fires, feed the arm's generation back in.
+    case armTimer(TimerArm, TimeoutKind<M.Timer>)
     /// Disarm the real timer for `kind`.
     case cancelTimer(TimeoutKind<M.Timer>)
     /// Start async work.
-    case startEffect(Effect<M>)
+    indirect case startEffect(Effect<M>)
     /// The state changed: cancel the effects bound to the old state, that is every bound effect except those
     /// started by commands at index `startedFrom` or later (the transition's own).
     case cancelStateEffects(startedFrom: Int)
     /// Deliver `info` to this server's own mailbox, now or after a delay.
-    case sendToSelf(M.Info, after: Duration?, SelfMessageReference?)
+    indirect case sendToSelf(M.Info, after: Duration?, SelfMessageReference?)
     /// Cancel a delayed message to self.
     case cancelSendToSelf(SelfMessageReference)
     /// Report a warning.
@@ -72,5 +75,31 @@ struct EngineOutput<M: StateMachine>: Sendable {
     @inlinable mutating func clear() {
         if !commands.isEmpty { commands.removeAll(keepingCapacity: true) }
         if recordedTraces?.isEmpty == false { recordedTraces!.removeAll(keepingCapacity: true) }
+    }
+}
+
+/// When an armed timer is due, in two words and a flag: a delay from the moment the runtime performs the command,
+/// or an instant on the runtime's timeline; with the generation the engine expects back when it fires.
+@usableFromInline
+struct TimerArm: Sendable {
+    @usableFromInline let generation: UInt64
+    /// Nanoseconds: the delay (relative) or the instant (absolute), saturated at the bounds of `Int64`.
+    @usableFromInline let nanoseconds: Int64
+    @usableFromInline let isRelative: Bool
+
+    /// `time` must not be `.infinity` (an infinite timeout is never armed).
+    @inlinable init(_ time: TimeoutTime, generation: UInt64) {
+        self.generation = generation
+        switch time {
+        case .after(let duration):
+            nanoseconds = duration.nanoseconds
+            isRelative = true
+        case .at(let instant):
+            nanoseconds = instant.nanoseconds
+            isRelative = false
+        case .infinity:
+            nanoseconds = .max
+            isRelative = false
+        }
     }
 }

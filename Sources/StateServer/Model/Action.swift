@@ -6,12 +6,14 @@
 public struct Action<M: StateMachine>: Sendable {
     @usableFromInline
     enum Kind: Sendable {
+        // Every case's payload stays under three words (the rare, larger ones are `indirect`): the compiler
+        // copies and destroys enums with larger payloads through the runtime's value witnesses.
         case reply(ReplySlotBase, ReplyValue)
         case postpone(Bool)
-        case nextEvent(Event<M>)
-        case timeout(TimeoutKind<M.Timer>, TimeoutOperation<M.Timeout>)
-        case effect(Effect<M>)
-        case sendToSelf(M.Info, after: Duration?, SelfMessageReference?)
+        indirect case nextEvent(Event<M>)
+        case timeout(TimeoutOperation<M.Timeout>, TimeoutKind<M.Timer>)
+        indirect case effect(Effect<M>)
+        indirect case sendToSelf(M.Info, after: Duration?, SelfMessageReference?)
         case cancelSendToSelf(SelfMessageReference)
         case report(String)
     }
@@ -46,35 +48,35 @@ public struct Action<M: StateMachine>: Sendable {
 
     /// Starts (or restarts) the event timeout, cancelled by any event the machine processes.
     @inlinable public static func eventTimeout(_ time: TimeoutTime, _ content: M.Timeout) -> Action {
-        Action(.timeout(.event, .set(time, content)))
+        Action(.timeout(.set(time, content), .event))
     }
 
     /// Starts (or restarts) the state timeout, cancelled by a state change. Set in a transition that changes
     /// state, it belongs to the new state.
     @inlinable public static func stateTimeout(_ time: TimeoutTime, _ content: M.Timeout) -> Action {
-        Action(.timeout(.state, .set(time, content)))
+        Action(.timeout(.set(time, content), .state))
     }
 
     /// Starts (or restarts) the named timeout `name`, cancelled only explicitly.
     @inlinable public static func timeout(_ name: M.Timer, _ time: TimeoutTime, _ content: M.Timeout) -> Action {
-        Action(.timeout(.named(name), .set(time, content)))
+        Action(.timeout(.set(time, content), .named(name)))
     }
 
     /// Cancels the event timeout (also one that fired but was not yet handled).
-    @inlinable public static var cancelEventTimeout: Action { Action(.timeout(.event, .cancel)) }
+    @inlinable public static var cancelEventTimeout: Action { Action(.timeout(.cancel, .event)) }
     /// Cancels the state timeout (also one that fired but was not yet handled).
-    @inlinable public static var cancelStateTimeout: Action { Action(.timeout(.state, .cancel)) }
+    @inlinable public static var cancelStateTimeout: Action { Action(.timeout(.cancel, .state)) }
     /// Cancels the named timeout `name` (also one that fired but was not yet handled).
-    @inlinable public static func cancelTimeout(_ name: M.Timer) -> Action { Action(.timeout(.named(name), .cancel)) }
+    @inlinable public static func cancelTimeout(_ name: M.Timer) -> Action { Action(.timeout(.cancel, .named(name))) }
 
     /// Replaces what the running event timeout will carry, keeping its deadline. With no running (or fired but
     /// unhandled) timer it behaves as a zero timeout with this content.
-    @inlinable public static func updateEventTimeout(_ content: M.Timeout) -> Action { Action(.timeout(.event, .update(content))) }
+    @inlinable public static func updateEventTimeout(_ content: M.Timeout) -> Action { Action(.timeout(.update(content), .event)) }
     /// Replaces what the running state timeout will carry; see ``updateEventTimeout(_:)``.
-    @inlinable public static func updateStateTimeout(_ content: M.Timeout) -> Action { Action(.timeout(.state, .update(content))) }
+    @inlinable public static func updateStateTimeout(_ content: M.Timeout) -> Action { Action(.timeout(.update(content), .state)) }
     /// Replaces what the named timeout will carry; see ``updateEventTimeout(_:)``.
     @inlinable public static func updateTimeout(_ name: M.Timer, _ content: M.Timeout) -> Action {
-        Action(.timeout(.named(name), .update(content)))
+        Action(.timeout(.update(content), .named(name)))
     }
 
     // MARK: Messages to self and effects

@@ -19,9 +19,12 @@ public enum Event<M: StateMachine>: Sendable {
     /// The named (generic) timeout fired.
     case timeout(M.Timer, M.Timeout)
     /// A server this one monitors ended, with its exit reason.
-    case down(MonitorReference, ExitReason)
+    // `indirect` (boxed) keeps `Event` a fixed-layout value: a reference-counted multi-payload enum in a tuple
+    // payload beside the machine's own types makes the compiler copy and destroy every event through the
+    // runtime's value witnesses, and these two events are rare.
+    indirect case down(MonitorReference, ExitReason)
     /// A linked server ended while this server traps exits.
-    case exit(ServerID, ExitReason)
+    indirect case exit(ServerID, ExitReason)
 
     /// Whether this event is a timeout of any kind.
     public var isTimeout: Bool {

@@ -62,7 +62,13 @@ final class ReplyCell: @unchecked Sendable {
 
     @usableFromInline let state = Locked(State())
 
-    @usableFromInline init(owner: ServerID?) { self.owner = owner }
+    /// The box class of the value type this cell carries: how a value stored inline is read back for traces.
+    @usableFromInline let valueType: ReplyValueBox.Type
+
+    @usableFromInline init(owner: ServerID?, valueType: ReplyValueBox.Type) {
+        self.owner = owner
+        self.valueType = valueType
+    }
 
     /// Delivers a value; false if the cell was already resolved.
     @usableFromInline func deliver(_ value: ReplyValue) -> Bool { resolve(.success(value)) }
@@ -186,7 +192,7 @@ extension ReplyCell: TimerTarget {
 struct ReplySlot<Value: Sendable>: Sendable {
     @usableFromInline let cell: ReplyCell
 
-    @inlinable init(owner: ServerID?) { cell = ReplyCell(owner: owner) }
+    @inlinable init(owner: ServerID?) { cell = ReplyCell(owner: owner, valueType: TypedReplyValueBox<Value>.self) }
 
     @inlinable var owner: ServerID? { cell.owner }
 

@@ -1,44 +1,50 @@
-/// A reply's value with its type erased, cheap to copy: the bytes of a small value of a trivial type (an `Int`,
-/// a `Bool`, a small enum or struct of such) kept inline, anything else in a box.
+/// A reply's value with its type erased, cheap to copy: the bytes of a value of a trivial type of at most eight
+/// bytes (an `Int`, a `Bool`, a `Double`, a small enum or struct of such) inline, anything else in a box.
 ///
-/// Unlike an `any Sendable`, whose copies go through the runtime's value witnesses, this has a fixed layout: the
-/// actions and transitions that carry a reply are copied and destroyed with plain loads and stores, and the
-/// caller gets its value back without a dynamic cast.
+/// An `any Sendable` would make every action and transition that carries a reply address-only, copied and
+/// destroyed through the runtime's value witnesses; this is one word and a tag. Its type is known to the reply
+/// cell it is delivered to (``ReplyCell/valueType``), so the caller reads its value back without a dynamic cast.
 @usableFromInline
-struct ReplyValue: @unchecked Sendable {
-    // Safety: immutable; `bits` hold the bytes of a `Sendable` value of a trivial type, `box` a `Sendable` value.
-    @usableFromInline let bits: (UInt64, UInt64)
-    @usableFromInline let box: ReplyValueBox?
-    /// The box class for the value's type: what the value is, and how to read inline bytes back.
-    @usableFromInline let type: ReplyValueBox.Type
+enum ReplyValue: @unchecked Sendable {
+    // Safety: immutable; `inline` holds the bytes of a `Sendable` value of a trivial type, `boxed` a `Sendable`
+    // value.
+    case inline(UInt64)
+    case boxed(ReplyValueBox)
+
+    /// Whether values of `Value` are stored inline.
+    @inlinable static func isInline<Value>(_: Value.Type) -> Bool {
+        _isPOD(Value.self) && MemoryLayout<Value>.size <= 8 && MemoryLayout<Value>.alignment <= 8
+    }
 
     @inlinable init<Value: Sendable>(_ value: Value) {
-        type = TypedReplyValueBox<Value>.self
-        if _isPOD(Value.self), MemoryLayout<Value>.size <= 16, MemoryLayout<Value>.alignment <= 8 {
-            var bits: (UInt64, UInt64) = (0, 0)
+        if Self.isInline(Value.self) {
+            var bits: UInt64 = 0
             withUnsafeMutableBytes(of: &bits) { $0.storeBytes(of: value, as: Value.self) }
-            self.bits = bits
-            box = nil
+            self = .inline(bits)
         } else {
-            bits = (0, 0)
-            box = TypedReplyValueBox(value)
+            self = .boxed(TypedReplyValueBox(value))
         }
     }
 
-    /// The value, which must be of type `Value`: a reply cell is only read through the typed slot it was made for.
+    /// The value, which must be of type `Value`: a reply cell is only read through the typed slot it was made
+    /// for, which checks that.
     @inlinable func value<Value: Sendable>(as _: Value.Type) -> Value {
-        precondition(type == TypedReplyValueBox<Value>.self, "a reply read as another type")
-        if let box { return unsafeDowncast(box, to: TypedReplyValueBox<Value>.self).value }
-        return withUnsafeBytes(of: bits) { $0.load(as: Value.self) }
+        switch self {
+        case .inline(let bits): withUnsafeBytes(of: bits) { $0.load(as: Value.self) }
+        case .boxed(let box): unsafeDowncast(box, to: TypedReplyValueBox<Value>.self).value
+        }
     }
 
-    /// The value as an existential, for traces and descriptions.
-    @usableFromInline var erased: any Sendable {
-        box?.erased ?? type.erase(bits)
+    /// The value as an existential, for traces; `type` is the cell's ``ReplyCell/valueType``.
+    @usableFromInline func erased(as type: ReplyValueBox.Type) -> any Sendable {
+        switch self {
+        case .inline(let bits): type.erase(bits)
+        case .boxed(let box): box.erased
+        }
     }
 }
 
-/// The box of a ``ReplyValue`` not stored inline.
+/// The box of a ``ReplyValue`` not stored inline; its subclass for a type also names that type.
 @usableFromInline
 class ReplyValueBox: @unchecked Sendable {
     // Safety: immutable; subclasses hold one `Sendable` value.
@@ -46,7 +52,7 @@ class ReplyValueBox: @unchecked Sendable {
     /// The boxed value as an existential.
     @usableFromInline var erased: any Sendable { fatalError("abstract") }
     /// A value of the subclass's type stored inline as `bits`, as an existential.
-    @usableFromInline class func erase(_ bits: (UInt64, UInt64)) -> any Sendable { fatalError("abstract") }
+    @usableFromInline class func erase(_ bits: UInt64) -> any Sendable { fatalError("abstract") }
 }
 
 @usableFromInline
@@ -58,7 +64,7 @@ final class TypedReplyValueBox<Value: Sendable>: ReplyValueBox, @unchecked Senda
         super.init()
     }
     @usableFromInline override var erased: any Sendable { value }
-    @usableFromInline override class func erase(_ bits: (UInt64, UInt64)) -> any Sendable {
+    @usableFromInline override class func erase(_ bits: UInt64) -> any Sendable {
         withUnsafeBytes(of: bits) { $0.load(as: Value.self) }
     }
 }

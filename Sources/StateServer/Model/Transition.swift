@@ -15,7 +15,7 @@ public struct Transition<M: StateMachine>: Sendable {
         case keep
         case repeatState
         case stop(ExitReason)
-        case stopAndReply(ExitReason, [Action<M>])
+        indirect case stopAndReply(ExitReason, [Action<M>])
     }
 
     @usableFromInline let target: Target

@@ -6,7 +6,7 @@ enum Message<M: StateMachine>: Sendable {
     case event(Event<M>)
     case timer(TimeoutKind<M.Timer>, generation: UInt64)
     case delayedInfo(SelfSendNode<M>)
-    case effectDone(M.Info, token: UInt64)
+    indirect case effectDone(M.Info, token: UInt64)
 }
 
 /// A request handled between messages, also while suspended (the `sys` messages of OTP).
@@ -14,13 +14,13 @@ enum Message<M: StateMachine>: Sendable {
 enum SystemRequest<M: StateMachine>: Sendable {
     case status(ReplySlot<ServerStatus<M>>)
     case getState(ReplySlot<StateSnapshot<M>>)
-    case replaceState(@Sendable (inout M.State, inout M.Data) throws -> Void, ReplySlot<StateSnapshot<M>>)
+    indirect case replaceState(@Sendable (inout M.State, inout M.Data) throws -> Void, ReplySlot<StateSnapshot<M>>)
     case suspend(ReplySlot<Void>)
     case resume(ReplySlot<Void>)
     case stop(ExitReason)
     case kill
     /// A linked server ended: trap it as an event, or end this server too.
-    case linkedExit(ServerID, ExitReason)
+    indirect case linkedExit(ServerID, ExitReason)
 
     var slot: ReplySlotBase? {
         switch self {
@@ -551,9 +551,9 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         var startedHere: [(token: UInt64, index: Int)] = []
         for index in commands.indices {
             switch commands[index] {
-            case .armTimer(let kind, let time, let generation):
+            case .armTimer(let arm, let kind):
                 let node = timerNode(for: kind)
-                runtime.timers.arm(node, at: deadline(for: time), generation: generation, target: self)
+                runtime.timers.arm(node, at: deadline(for: arm), generation: arm.generation, target: self)
             case .cancelTimer(let kind):
                 // A cancel followed by a re-arm of the same timer (a state change re-arming the state timeout)
                 // is one re-arm: arming an armed node moves it.
@@ -593,12 +593,19 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         var later = index + 1
         while later < commands.count {
             switch commands[later] {
-            case .armTimer(let armed, _, _) where armed == kind: return true
+            case .armTimer(_, let armed) where armed == kind: return true
             case .cancelTimer(let cancelled) where cancelled == kind: return false
             default: later += 1
             }
         }
         return false
+    }
+
+    @inlinable
+    func deadline(for arm: TimerArm) -> Int64 {
+        guard arm.isRelative else { return arm.nanoseconds }
+        let (sum, overflow) = currentTime().addingReportingOverflow(arm.nanoseconds)
+        return overflow ? (arm.nanoseconds < 0 ? .min : .max) : sum
     }
 
     @inlinable

@@ -131,7 +131,7 @@ final class CompiledTable<M: TableMachine>: Sendable {
         guard let entry = entry(of: state) else { return }
         for effect in entry.entryEffects { try effect.body(&data, &actions) }
         if let timeout = entry.timeout {
-            actions.append(Action(.timeout(.state, .set(.after(timeout.duration), timeout.content))))
+            actions.append(Action(.timeout(.set(.after(timeout.duration), timeout.content), .state)))
         }
     }
 
