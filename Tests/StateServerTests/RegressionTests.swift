@@ -78,11 +78,11 @@ import Testing
 
 @Suite struct WheelTimerServiceTests {
     private final class Target: TimerTarget, Sendable {
-        func timerFired(_ node: TimerNode, generation: UInt64) {}
+        func timerFired(_ node: TimerNode, generation: UInt64) -> (any Schedulable)? { nil }
     }
 
     @Test func rearmingATimerKeepsTheArmedCountExactSoTheThreadCanPark() {
-        let wheel = WheelTimerService()
+        let wheel = WheelTimerService(scheduler: WorkerPool(workers: 1))
         let node = TimerNode()
         let target = Target()
         for generation in 1...10 {
@@ -92,5 +92,73 @@ import Testing
         wheel.cancel(node)
         #expect(wheel.armedTimerCount == 0)
         wheel.shutdown()
+    }
+}
+
+@Suite struct WorkerPoolBatchTests {
+    /// Counts its runs; the run that brings the total to `expected` resumes the waiting test.
+    private final class Job: Schedulable, @unchecked Sendable {
+        // Safety: `runs` is touched only by the worker running this job, once per scheduling.
+        let tally: Tally
+        var runs = 0
+        init(tally: Tally) { self.tally = tally }
+        func runScheduled() {
+            runs += 1
+            tally.count()
+        }
+    }
+
+    private final class Tally: Sendable {
+        let state = Locked<(count: Int, expected: Int, waiter: CheckedContinuation<Void, Never>?)>((0, 0, nil))
+        init(expected: Int) { state.withLock { $0.expected = expected } }
+        func count() {
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                state.count += 1
+                guard state.count == state.expected else { return nil }
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume()
+        }
+        func wait() async {
+            await withCheckedContinuation { continuation in
+                let done = state.withLock { state -> Bool in
+                    if state.count == state.expected { return true }
+                    state.waiter = continuation
+                    return false
+                }
+                if done { continuation.resume() }
+            }
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aBatchRunsEveryJobOnceOnTheWorkers() async {
+        let pool = WorkerPool(workers: 2)
+        let tally = Tally(expected: 1_000)
+        let jobs = (0..<1_000).map { _ in Job(tally: tally) }
+        for start in stride(from: 0, to: jobs.count, by: 100) {
+            pool.schedule(contentsOf: Array(jobs[start..<start + 100]))
+        }
+        await tally.wait()
+        #expect(jobs.allSatisfy { $0.runs == 1 })
+        pool.shutdown()
+    }
+
+    @Test func theManualSchedulerRunsABatchInOrder() {
+        final class Order: Sendable { let indices = Locked<[Int]>([]) }
+        final class Step: Schedulable, Sendable {
+            let index: Int
+            let order: Order
+            init(_ index: Int, _ order: Order) {
+                self.index = index
+                self.order = order
+            }
+            func runScheduled() { order.indices.withLock { $0.append(index) } }
+        }
+        let scheduler = ManualScheduler()
+        let order = Order()
+        scheduler.schedule(contentsOf: (0..<5).map { Step($0, order) })
+        scheduler.drain()
+        #expect(order.indices.withLock { $0 } == [0, 1, 2, 3, 4])
     }
 }

@@ -178,12 +178,13 @@ final class ReplyCell: @unchecked Sendable {
 }
 
 extension ReplyCell: TimerTarget {
-    @usableFromInline func timerFired(_ node: TimerNode, generation: UInt64) {
-        guard let node = node as? CallTimeoutNode else { return }
+    @usableFromInline func timerFired(_ node: TimerNode, generation: UInt64) -> (any Schedulable)? {
+        guard let node = node as? CallTimeoutNode else { return nil }
         let message = node.code == .callTimeout
             ? "no reply from server \(node.server) within \(node.timeout)"
             : "server \(node.server) did not end within \(node.timeout)"
         _ = fail(StateServerError(node.code, message))
+        return nil
     }
 }
 

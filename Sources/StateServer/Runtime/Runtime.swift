@@ -39,8 +39,9 @@ public final class Runtime: Sendable {
     /// (normal and shutdown exits are never reported).
     public init(workers: Int? = nil, reporter: (@Sendable (RuntimeReport) -> Void)? = RuntimeReport.printToStandardError) {
         let count = workers ?? Self.processorCount
-        timers = WheelTimerService()
-        scheduler = WorkerPool(workers: count)
+        let pool = WorkerPool(workers: count)
+        timers = WheelTimerService(scheduler: pool)
+        scheduler = pool
         manualClock = nil
         self.reporter = reporter
     }
@@ -88,11 +89,9 @@ public final class Runtime: Sendable {
             throw StateServerError(.startFailed, "\(M.self).start failed", exitReason: reason)
         case .started(let engine):
             let core = ServerCore(id: id, runtime: self, engine: engine, options: options) { core, timer, generation in
-                if let timer {
-                    core.enqueueTimerFire(timer, generation: generation)
-                } else {
-                    core.drain(budget: ServerCore<M>.batchSize)
-                }
+                if let timer { return core.enqueueTimerFire(timer, generation: generation) }
+                core.drain(budget: ServerCore<M>.batchSize)
+                return false
             }
             core.completeStart(with: &output)
             settle()
@@ -201,7 +200,7 @@ public final class ManualClock: @unchecked Sendable {
         }
         scheduler.drain()
         while let (target, node, generation) = timers.popDue(until: instant.nanoseconds) {
-            target.timerFired(node, generation: generation)
+            if let job = target.timerFired(node, generation: generation) { scheduler.schedule(job) }
             scheduler.drain()
         }
     }

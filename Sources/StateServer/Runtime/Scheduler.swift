@@ -18,6 +18,8 @@ protocol Schedulable: AnyObject, Sendable {
 @usableFromInline
 protocol Scheduler: AnyObject, Sendable {
     func schedule(_ job: any Schedulable)
+    /// Schedules several jobs at once, in order.
+    func schedule(contentsOf jobs: [any Schedulable])
     /// Whether a call to an idle server may run its handler inline on the caller's thread.
     var allowsInlineDrain: Bool { get }
 }
@@ -54,6 +56,23 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
         let mustStart = startedWorkers < workerCount && idleWorkers == 0
         if mustStart { startedWorkers += 1 }
         if idleWorkers > 0 { lock.signal() }
+        lock.unlock()
+        if mustStart {
+            let started = startThread(name: "statem-worker") { [self] in work() }
+            precondition(started, "StateServer could not start a worker thread")
+        }
+    }
+
+    /// Queues `jobs` with one acquisition of the lock and wakes every idle worker once, instead of a lock and a
+    /// wake-up per job (a timer tick that fires many timers).
+    func schedule(contentsOf jobs: [any Schedulable]) {
+        guard !jobs.isEmpty else { return }
+        lock.lock()
+        for job in jobs { queue.append(job) }
+        queuedJobs.add(jobs.count, ordering: .releasing)
+        let mustStart = startedWorkers < workerCount && idleWorkers == 0
+        if mustStart { startedWorkers += 1 }
+        if idleWorkers > 0 { lock.broadcast() }
         lock.unlock()
         if mustStart {
             let started = startThread(name: "statem-worker") { [self] in work() }
@@ -130,6 +149,10 @@ final class ManualScheduler: Scheduler, @unchecked Sendable {
 
     func schedule(_ job: any Schedulable) {
         lock.withLock { queue.append(job) }
+    }
+
+    func schedule(contentsOf jobs: [any Schedulable]) {
+        lock.withLock { for job in jobs { queue.append(job) } }
     }
 
     /// Runs queued servers until none is busy. If another thread is draining, waits for it to finish first, so

@@ -187,7 +187,8 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     /// Drains the server; created where the machine type is concrete, so worker threads and timers run the
     /// specialized drain rather than the generic one.
     /// With no node: drain. With a node: that timer fired (with its generation).
-    @usableFromInline let entry: @Sendable (ServerCore<M>, TimerNode?, UInt64) -> Void
+    /// Returns whether the server must be scheduled (only ever for a timer).
+    @usableFromInline let entry: @Sendable (ServerCore<M>, TimerNode?, UInt64) -> Bool
 
     // Owner state.
     @usableFromInline @exclusivity(unchecked) var engine: Engine<M>
@@ -230,7 +231,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     @inlinable static var batchSize: Int { 64 }
 
     @usableFromInline
-    init(id: ServerID, runtime: Runtime, engine: Engine<M>, options: ServerOptions<M>, entry: @escaping @Sendable (ServerCore<M>, TimerNode?, UInt64) -> Void) {
+    init(id: ServerID, runtime: Runtime, engine: Engine<M>, options: ServerOptions<M>, entry: @escaping @Sendable (ServerCore<M>, TimerNode?, UInt64) -> Bool) {
         self.id = id
         self.runtime = runtime
         self.engine = engine
@@ -261,7 +262,23 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     @inlinable
     func enqueue(_ message: Message<M>, allowInline: Bool = false, bypassCapacity: Bool = false) -> EnqueueResult {
         let inline = allowInline && runtime.scheduler.allowsInlineDrain
-        let outcome = mailbox.withLock { mailbox -> EnqueueOutcome in
+        switch enqueueLocked(message, inline: inline, bypassCapacity: bypassCapacity) {
+        case .schedule:
+            runtime.scheduler.schedule(self)
+            return .queued
+        case .result(.dropped):
+            if let observer { observer(Server<M>.Observation(server: id, time: runtime.now, event: .messageDropped)) }
+            return .dropped
+        case .result(let result):
+            return result
+        }
+    }
+
+    /// The part of ``enqueue(_:allowInline:bypassCapacity:)`` under the mailbox lock: `.schedule` when the message
+    /// made the server busy and the caller must schedule it.
+    @inlinable
+    func enqueueLocked(_ message: Message<M>, inline: Bool, bypassCapacity: Bool) -> EnqueueOutcome {
+        mailbox.withLock { mailbox -> EnqueueOutcome in
             if mailbox.isTerminated { return .result(.dead) }
             if !bypassCapacity, let capacity, Int(mailbox.messageCount) >= capacity {
                 if case .event(.call) = message { return .result(.full) }
@@ -284,16 +301,6 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
             guard mailbox.status == .idle, !mailbox.isSuspended else { return .result(.queued) }
             mailbox.status = .scheduled
             return .schedule
-        }
-        switch outcome {
-        case .schedule:
-            runtime.scheduler.schedule(self)
-            return .queued
-        case .result(.dropped):
-            if let observer { observer(Server<M>.Observation(server: id, time: runtime.now, event: .messageDropped)) }
-            return .dropped
-        case .result(let result):
-            return result
         }
     }
 
@@ -355,7 +362,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
 
     // MARK: Draining
 
-    @usableFromInline func runScheduled() { entry(self, nil, 0) }
+    @usableFromInline func runScheduled() { _ = entry(self, nil, 0) }
 
     @usableFromInline
     enum Next {
@@ -649,19 +656,24 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     }
 
     /// Called by the timer service (not the owner): only enqueues.
-    @usableFromInline func timerFired(_ node: TimerNode, generation: UInt64) {
-        entry(self, node, generation)
+    @usableFromInline func timerFired(_ node: TimerNode, generation: UInt64) -> (any Schedulable)? {
+        entry(self, node, generation) ? self : nil
     }
 
-    /// A timer fired (on the timer thread, not the owner): only enqueues. Reached through ``entry`` so it runs
-    /// specialized for the machine.
+    /// A timer fired (on the timer thread, not the owner): only enqueues, and returns whether the server became
+    /// busy, for the caller to schedule. Reached through ``entry`` so it runs specialized for the machine.
     @inlinable
-    func enqueueTimerFire(_ node: TimerNode, generation: UInt64) {
+    func enqueueTimerFire(_ node: TimerNode, generation: UInt64) -> Bool {
+        let message: Message<M>
         if let node = node as? EngineTimerNode<M> {
-            _ = enqueue(.timer(node.kind, generation: generation), bypassCapacity: true)
+            message = .timer(node.kind, generation: generation)
         } else if let node = node as? SelfSendNode<M> {
-            _ = enqueue(.delayedInfo(node), bypassCapacity: true)
+            message = .delayedInfo(node)
+        } else {
+            return false
         }
+        if case .schedule = enqueueLocked(message, inline: false, bypassCapacity: true) { return true }
+        return false
     }
 
     @usableFromInline

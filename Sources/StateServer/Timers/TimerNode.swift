@@ -2,7 +2,9 @@
 /// a manual clock), never under the service's lock; implementations only enqueue work.
 @usableFromInline
 protocol TimerTarget: AnyObject, Sendable {
-    func timerFired(_ node: TimerNode, generation: UInt64)
+    /// Returns the server the fire made busy, for the caller to schedule: a timer service hands the servers of
+    /// many fires to the scheduler together.
+    func timerFired(_ node: TimerNode, generation: UInt64) -> (any Schedulable)?
 }
 
 /// One timer, reusable across re-arms: a server keeps one node per timeout kind and re-arms it, so re-arming a

@@ -23,9 +23,15 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
     private var threadStarted = false
     private var isStopped = false
     private var sequence: UInt64 = 0
+    /// Where the servers made busy by fired timers go, a batch at a time.
+    private let scheduler: any Scheduler
+    /// Servers handed to the scheduler together, at most: enough to spare a lock and a wake-up per timer when
+    /// many fire in one tick, few enough that workers start on the first ones while the rest are enqueued.
+    private static let scheduleBatch = 128
 
-    init() {
+    init(scheduler: any Scheduler) {
         origin = monotonicNanoseconds()
+        self.scheduler = scheduler
     }
 
     var now: Int64 { monotonicNanoseconds() &- origin }
@@ -113,6 +119,7 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
 
     private func run() {
         var fired: [(any TimerTarget, TimerNode, UInt64)] = []
+        var busy: [any Schedulable] = []
         lock.lock()
         while !isStopped {
             if armedCount == 0 {
@@ -151,7 +158,16 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
             wakeTick = .max
             if !fired.isEmpty {
                 lock.unlock()
-                for (target, node, generation) in fired { target.timerFired(node, generation: generation) }
+                for (target, node, generation) in fired {
+                    guard let job = target.timerFired(node, generation: generation) else { continue }
+                    busy.append(job)
+                    if busy.count == Self.scheduleBatch {
+                        scheduler.schedule(contentsOf: busy)
+                        busy.removeAll(keepingCapacity: true)
+                    }
+                }
+                scheduler.schedule(contentsOf: busy)
+                busy.removeAll(keepingCapacity: true)
                 fired.removeAll(keepingCapacity: fired.count < 4096)
                 lock.lock()
             }
