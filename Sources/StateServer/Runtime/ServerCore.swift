@@ -230,7 +230,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     /// Messages drained per activation before the server yields its worker to others.
     @inlinable static var batchSize: Int { 64 }
 
-    @usableFromInline
+    @inlinable
     init(id: ServerID, runtime: Runtime, engine: Engine<M>, options: ServerOptions<M>, entry: @escaping @Sendable (ServerCore<M>, TimerNode?, UInt64) -> Bool) {
         self.id = id
         self.runtime = runtime
@@ -753,7 +753,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
 final class EngineTimerNode<M: StateMachine>: TimerNode, @unchecked Sendable {
     // Safety: `kind` is immutable; the base class's state is guarded by the timer service.
     @usableFromInline let kind: TimeoutKind<M.Timer>
-    @usableFromInline init(kind: TimeoutKind<M.Timer>) {
+    @inlinable init(kind: TimeoutKind<M.Timer>) {
         self.kind = kind
         super.init()
     }

@@ -29,7 +29,7 @@ class TimerNode: @unchecked Sendable {
     unowned(unsafe) var previous: TimerNode?
     var slot = -1
     var heapIndex = -1
-    init() {}
+    @usableFromInline init() {}
 }
 
 /// A runtime's single timer service: the timing wheel under the system clock, a heap under a manual clock.
