@@ -15,19 +15,20 @@ protocol TimerTarget: AnyObject, Sendable {
 @usableFromInline
 class TimerNode: @unchecked Sendable {
     // Safety: every field below is read and written only under the lock of the service the node is armed in
-    // (`service` is written once before first use).
+    // (`service` is written once before first use); that lock also makes the dynamic exclusivity checks on the
+    // fields the wheel touches on every arm redundant, so they are `@exclusivity(unchecked)`.
     /// The service that arms this node.
     weak var service: (any TimerService)?
     var target: (any TimerTarget)?
     /// What the target is told; bumped by each arm so a fire collected just before a re-arm is recognisable.
-    var generation: UInt64 = 0
-    var deadline: Int64 = 0
-    var sequence: UInt64 = 0
-    var isArmed = false
+    @exclusivity(unchecked) var generation: UInt64 = 0
+    @exclusivity(unchecked) var deadline: Int64 = 0
+    @exclusivity(unchecked) var sequence: UInt64 = 0
+    @exclusivity(unchecked) var isArmed = false
     /// Wheel links, or the heap index (manual service).
-    var next: TimerNode?
-    unowned(unsafe) var previous: TimerNode?
-    var slot = -1
+    @exclusivity(unchecked) var next: TimerNode?
+    @exclusivity(unchecked) unowned(unsafe) var previous: TimerNode?
+    @exclusivity(unchecked) var slot = -1
     var heapIndex = -1
     @usableFromInline init() {}
 }

@@ -12,9 +12,9 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
 
     private let lock = ConditionLock()
     private let origin: Int64
-    private var heads = [TimerNode?](repeating: nil, count: WheelTimerService.slotCount)
-    private var tails = [TimerNode?](repeating: nil, count: WheelTimerService.slotCount)
-    private var occupied = [UInt64](repeating: 0, count: WheelTimerService.slotCount / 64)
+    @exclusivity(unchecked) private var heads = [TimerNode?](repeating: nil, count: WheelTimerService.slotCount)
+    @exclusivity(unchecked) private var tails = [TimerNode?](repeating: nil, count: WheelTimerService.slotCount)
+    @exclusivity(unchecked) private var occupied = [UInt64](repeating: 0, count: WheelTimerService.slotCount / 64)
     private var armedCount = 0
     /// The last tick whose slot was processed.
     private var currentTick: Int64 = 0
