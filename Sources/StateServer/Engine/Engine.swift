@@ -205,12 +205,13 @@ struct Engine<M: StateMachine>: Sendable {
         @usableFromInline var postpone = false
         @usableFromInline var nextEvents: [Event<M>] = []
         /// The first timeout action, inline (most transitions have at most one), then the others.
+        /// `(operation, kind)`: the operation first, so the pair packs into fewer words.
         @usableFromInline var firstTimeout: (TimeoutOperation<M.Timeout>, TimeoutKind<M.Timer>)?
-        @usableFromInline var moreTimeouts: [(TimeoutKind<M.Timer>, TimeoutOperation<M.Timeout>)] = []
+        @usableFromInline var moreTimeouts: [(TimeoutOperation<M.Timeout>, TimeoutKind<M.Timer>)] = []
         @inlinable init() {}
 
         @inlinable mutating func addTimeout(_ kind: TimeoutKind<M.Timer>, _ operation: TimeoutOperation<M.Timeout>) {
-            if firstTimeout == nil { firstTimeout = (operation, kind) } else { moreTimeouts.append((kind, operation)) }
+            if firstTimeout == nil { firstTimeout = (operation, kind) } else { moreTimeouts.append((operation, kind)) }
         }
     }
 
@@ -269,19 +270,19 @@ struct Engine<M: StateMachine>: Sendable {
         if event != nil { cancelTimer(.event, into: &output) }
         // Step 6: timeouts. Per kind only the last action counts (across the event and its enter calls); those
         // are applied in action order (restarting a pending zero timeout moves it to the back of the zero queue).
-        if let (operation, kind) = pending.firstTimeout {
+        if let first = pending.firstTimeout {
             if pending.moreTimeouts.isEmpty {
-                apply(operation, to: kind, into: &output)
+                apply(first.0, to: first.1, into: &output)
             } else {
-                let all = [(kind, operation)] + pending.moreTimeouts
+                let all = [first] + pending.moreTimeouts
                 for index in all.indices {
                     var isLast = true
                     var later = index + 1
                     while later < all.count {
-                        if all[later].0 == all[index].0 { isLast = false; break }
+                        if all[later].1 == all[index].1 { isLast = false; break }
                         later += 1
                     }
-                    if isLast { apply(all[index].1, to: all[index].0, into: &output) }
+                    if isLast { apply(all[index].0, to: all[index].1, into: &output) }
                 }
             }
         }

@@ -26,8 +26,8 @@ enum ReplyValue: @unchecked Sendable {
         }
     }
 
-    /// The value, which must be of type `Value`: a reply cell is only read through the typed slot it was made
-    /// for, which checks that.
+    /// The value, which must be of type `Value` (unchecked): a cell is only resolved and read through the
+    /// `ReplySlot<Value>` it was made for, so its values are all of that slot's type.
     @inlinable func value<Value: Sendable>(as _: Value.Type) -> Value {
         switch self {
         case .inline(let bits): withUnsafeBytes(of: bits) { $0.load(as: Value.self) }

@@ -57,10 +57,7 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
         if mustStart { startedWorkers += 1 }
         if idleWorkers > 0 { lock.signal() }
         lock.unlock()
-        if mustStart {
-            let started = startThread(name: "statem-worker") { [self] in work() }
-            precondition(started, "StateServer could not start a worker thread")
-        }
+        if mustStart { startWorker() }
     }
 
     /// Queues `jobs` with one acquisition of the lock and wakes every idle worker once, instead of a lock and a
@@ -74,10 +71,12 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
         if mustStart { startedWorkers += 1 }
         if idleWorkers > 0 { lock.broadcast() }
         lock.unlock()
-        if mustStart {
-            let started = startThread(name: "statem-worker") { [self] in work() }
-            precondition(started, "StateServer could not start a worker thread")
-        }
+        if mustStart { startWorker() }
+    }
+
+    private func startWorker() {
+        let started = startThread(name: "statem-worker") { [self] in work() }
+        precondition(started, "StateServer could not start a worker thread")
     }
 
     /// Watches for a job for up to ``spinNanoseconds``.

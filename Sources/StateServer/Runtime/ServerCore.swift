@@ -580,7 +580,8 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
                 if let previous = delayedSends[token] { runtime.timers.cancel(previous) }
                 let node = SelfSendNode<M>(info: info, token: token)
                 delayedSends[token] = node
-                runtime.timers.arm(node, at: deadline(for: .after(delay)), generation: 0, target: self)
+                let arm = TimerArm(.after(delay), generation: 0)
+                runtime.timers.arm(node, at: deadline(for: arm), generation: arm.generation, target: self)
             case .cancelSendToSelf(let reference):
                 if let node = delayedSends.removeValue(forKey: reference.rawValue) { runtime.timers.cancel(node) }
             case .report(let message):
@@ -608,20 +609,13 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         return false
     }
 
+    /// The instant on the runtime's timeline an arm is due (a relative one counts from ``currentTime()``),
+    /// saturated at the end of the timeline.
     @inlinable
     func deadline(for arm: TimerArm) -> Int64 {
         guard arm.isRelative else { return arm.nanoseconds }
         let (sum, overflow) = currentTime().addingReportingOverflow(arm.nanoseconds)
         return overflow ? (arm.nanoseconds < 0 ? .min : .max) : sum
-    }
-
-    @inlinable
-    func deadline(for time: TimeoutTime) -> Int64 {
-        switch time {
-        case .after(let duration): RuntimeInstant(nanoseconds: currentTime()).advanced(by: duration).nanoseconds
-        case .at(let instant): instant.nanoseconds
-        case .infinity: .max
-        }
     }
 
     /// The clock, read at most once per handled message: the timeouts one message arms all start from the same
