@@ -102,9 +102,10 @@ import Testing
         let tally: Tally
         var runs = 0
         init(tally: Tally) { self.tally = tally }
-        func runScheduled() {
+        func runScheduled() -> Bool {
             runs += 1
             tally.count()
+            return false
         }
     }
 
@@ -144,6 +145,59 @@ import Testing
         pool.shutdown()
     }
 
+    /// A job that reports work left after each of its first `more` runs.
+    private final class Busy: Schedulable, @unchecked Sendable {
+        // Safety: `runs` is touched only by the thread running this job, once per scheduling.
+        let tally: Tally
+        let more: Int
+        var runs = 0
+        init(tally: Tally, more: Int) {
+            self.tally = tally
+            self.more = more
+        }
+        func runScheduled() -> Bool {
+            runs += 1
+            tally.count()
+            return runs <= more
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aJobWithWorkLeftRunsAgainUntilItIsDone() async {
+        let pool = WorkerPool(workers: 2)
+        let tally = Tally(expected: 3 * 51)
+        let jobs = (0..<3).map { _ in Busy(tally: tally, more: 50) }
+        for job in jobs { pool.schedule(job) }
+        await tally.wait()
+        #expect(jobs.allSatisfy { $0.runs == 51 })
+        pool.shutdown()
+    }
+
+    @Test func theManualSchedulerPutsAJobWithWorkLeftBehindTheWaitingOnes() {
+        final class Order: Sendable { let names = Locked<[String]>([]) }
+        final class Step: Schedulable, @unchecked Sendable {
+            // Safety: run only by the draining thread.
+            let name: String
+            let order: Order
+            var more: Int
+            init(_ name: String, more: Int, _ order: Order) {
+                self.name = name
+                self.more = more
+                self.order = order
+            }
+            func runScheduled() -> Bool {
+                order.names.withLock { $0.append(name) }
+                more -= 1
+                return more >= 0
+            }
+        }
+        let scheduler = ManualScheduler()
+        let order = Order()
+        scheduler.schedule(Step("a", more: 2, order))
+        scheduler.schedule(Step("b", more: 0, order))
+        scheduler.drain()
+        #expect(order.names.withLock { $0 } == ["a", "b", "a", "a"])
+    }
+
     @Test func theManualSchedulerRunsABatchInOrder() {
         final class Order: Sendable { let indices = Locked<[Int]>([]) }
         final class Step: Schedulable, Sendable {
@@ -153,7 +207,10 @@ import Testing
                 self.index = index
                 self.order = order
             }
-            func runScheduled() { order.indices.withLock { $0.append(index) } }
+            func runScheduled() -> Bool {
+                order.indices.withLock { $0.append(index) }
+                return false
+            }
         }
         let scheduler = ManualScheduler()
         let order = Order()

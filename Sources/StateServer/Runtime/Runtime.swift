@@ -90,8 +90,7 @@ public final class Runtime: Sendable {
         case .started(let engine):
             let core = ServerCore(id: id, runtime: self, engine: engine, options: options) { core, timer, generation in
                 if let timer { return core.enqueueTimerFire(timer, generation: generation) }
-                core.drain(budget: ServerCore<M>.batchSize)
-                return false
+                return core.drain(budget: ServerCore<M>.batchSize)
             }
             core.completeStart(with: &output)
             settle()

@@ -10,8 +10,9 @@ import Darwin
 /// Work the scheduler can run: a server with messages to drain.
 @usableFromInline
 protocol Schedulable: AnyObject, Sendable {
-    /// Drains some of the server's messages on the current thread.
-    func runScheduled()
+    /// Drains some of the server's messages on the current thread. Returns true when work remains: the job stays
+    /// scheduled and the scheduler must run it again (after the jobs already waiting, if any).
+    func runScheduled() -> Bool
 }
 
 /// Where a runtime runs busy servers.
@@ -52,10 +53,7 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
     func schedule(_ job: any Schedulable) {
         lock.lock()
         queue.append(job)
-        queuedJobs.add(1, ordering: .releasing)
-        let mustStart = startedWorkers < workerCount && idleWorkers == 0
-        if mustStart { startedWorkers += 1 }
-        if idleWorkers > 0 { lock.signal() }
+        let mustStart = didQueue(1)
         lock.unlock()
         if mustStart { startWorker() }
     }
@@ -66,12 +64,21 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
         guard !jobs.isEmpty else { return }
         lock.lock()
         for job in jobs { queue.append(job) }
-        queuedJobs.add(jobs.count, ordering: .releasing)
-        let mustStart = startedWorkers < workerCount && idleWorkers == 0
-        if mustStart { startedWorkers += 1 }
-        if idleWorkers > 0 { lock.broadcast() }
+        let mustStart = didQueue(jobs.count)
         lock.unlock()
         if mustStart { startWorker() }
+    }
+
+    /// With the lock held, after `count` jobs were appended to the queue: counts them, wakes idle workers (one per
+    /// job), and returns whether the caller must start a worker (once the lock is released).
+    private func didQueue(_ count: Int) -> Bool {
+        queuedJobs.add(count, ordering: .releasing)
+        let mustStart = startedWorkers < workerCount && idleWorkers == 0
+        if mustStart { startedWorkers += 1 }
+        if idleWorkers > 0 {
+            if count == 1 { lock.signal() } else { lock.broadcast() }
+        }
+        return mustStart
     }
 
     private func startWorker() {
@@ -103,7 +110,14 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
             if var job = queue.popFirst() {
                 queuedJobs.subtract(1, ordering: .relaxed)
                 lock.unlock()
-                job.runScheduled()
+                // A job with work left after its batch runs again on this thread while nobody else waits (no
+                // run-queue round trip, no wake-up of an idle worker that would only take it over); otherwise it
+                // goes behind the waiting jobs.
+                while job.runScheduled() {
+                    guard queuedJobs.load(ordering: .acquiring) > 0 else { continue }
+                    schedule(job)
+                    break
+                }
                 // Let go of the job before taking the lock again: if it held the last reference to its runtime,
                 // the runtime's deinit shuts this pool down, which takes the lock.
                 job = Released.job
@@ -132,7 +146,7 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
 
 /// A placeholder job, to release a real one without an optional.
 private enum Released {
-    final class Job: Schedulable, Sendable { func runScheduled() {} }
+    final class Job: Schedulable, Sendable { func runScheduled() -> Bool { false } }
     static let job = Job()
 }
 
@@ -168,8 +182,9 @@ final class ManualScheduler: Scheduler, @unchecked Sendable {
         drainer = me
         while let job = queue.popFirst() {
             lock.unlock()
-            job.runScheduled()
+            let hasMore = job.runScheduled()
             lock.lock()
+            if hasMore { queue.append(job) }
         }
         drainer = nil
         lock.broadcast()

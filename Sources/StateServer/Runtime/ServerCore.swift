@@ -186,8 +186,8 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     @inlinable var trapsExits: Bool { settings?.trapsExits ?? false }
     /// Drains the server; created where the machine type is concrete, so worker threads and timers run the
     /// specialized drain rather than the generic one.
-    /// With no node: drain. With a node: that timer fired (with its generation).
-    /// Returns whether the server must be scheduled (only ever for a timer).
+    /// With no node: drain a batch, returning whether work remains (the server stays scheduled). With a node: that
+    /// timer fired (with its generation); returns whether the server became busy and must be scheduled.
     @usableFromInline let entry: @Sendable (ServerCore<M>, TimerNode?, UInt64) -> Bool
 
     // Owner state.
@@ -250,8 +250,8 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         batchTime = Self.noTime
         if engine.exitReason != nil {
             finish()
-        } else {
-            release()
+        } else if release() {
+            runtime.scheduler.schedule(self)
         }
     }
 
@@ -362,7 +362,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
 
     // MARK: Draining
 
-    @usableFromInline func runScheduled() { _ = entry(self, nil, 0) }
+    @usableFromInline func runScheduled() -> Bool { entry(self, nil, 0) }
 
     @usableFromInline
     enum Next {
@@ -371,7 +371,8 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         case system(SystemRequest<M>)
     }
 
-    /// Handles `message` as the owner (it was not queued), then drains as ``drain(budget:)``.
+    /// Handles `message` as the owner (it was not queued) on the caller's thread, then drains as
+    /// ``drain(budget:)``, handing the server to the scheduler if work remains.
     @inlinable
     func drain(first message: Message<M>, budget: Int) {
         handle(message)
@@ -380,15 +381,16 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
             finish()
             return
         }
-        drain(budget: budget - 1)
+        if drain(budget: budget - 1) { runtime.scheduler.schedule(self) }
     }
 
-    /// Handles up to `budget` messages as the owner, then releases the server (rescheduling it if work remains).
+    /// Handles up to `budget` messages as the owner, then releases the server. Returns true when work remains:
+    /// the server stays scheduled and the caller must hand it to the scheduler (or run it again).
     ///
     /// Messages that follow one another in the mailbox (up to ``takeLimit``, never past a system request) are
     /// taken under one lock, so a busy server does not contend with its senders for every message.
     @inlinable
-    func drain(budget: Int) {
+    func drain(budget: Int) -> Bool {
         var remaining = budget
         var taken: [Message<M>] = []
         var nextTaken = 0
@@ -438,7 +440,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
             switch next {
             case .idle:
                 // Ownership was handed back under the lock: no owner state may be touched from here on.
-                return
+                return false
             case .message(let message):
                 handle(message)
             case .system(let request):
@@ -448,12 +450,12 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
             if engine.exitReason != nil {
                 putBack(taken[nextTaken...])
                 finish()
-                return
+                return false
             }
             remaining -= 1
         }
         putBack(taken[nextTaken...])
-        release()
+        return release()
     }
 
     /// The most messages taken from the mailbox under one lock.
@@ -469,16 +471,16 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         }
     }
 
-    /// Gives up ownership; reschedules the server if messages arrived meanwhile.
+    /// Gives up ownership. Returns true when messages arrived meanwhile: the server is then marked scheduled and
+    /// the caller must hand it to the scheduler.
     @inlinable
-    func release() {
-        let mustSchedule = mailbox.withLock { mailbox -> Bool in
+    func release() -> Bool {
+        mailbox.withLock { mailbox -> Bool in
             let hasWork = mailbox.systemCount > 0 || (!mailbox.isSuspended && mailbox.messageCount > 0)
             if !hasWork { output.releaseStorage() }
             mailbox.status = hasWork ? .scheduled : .idle
             return hasWork
         }
-        if mustSchedule { runtime.scheduler.schedule(self) }
     }
 
     @inlinable
