@@ -111,7 +111,8 @@ struct RingBuffer<Element> {
         (0..<count).map { storage[(head &+ $0) & (storage.count &- 1)]! }
     }
 
-    @usableFromInline
+    /// Doubles the storage (specialized in the caller: a busy mailbox grows under its lock).
+    @inlinable
     mutating func grow() {
         let newCapacity = Swift.max(4, storage.count &* 2)
         var newStorage = ContiguousArray<Element?>(repeating: nil, count: newCapacity)
