@@ -48,8 +48,13 @@ struct Engine<M: StateMachine>: Sendable {
         get { queues?.zeroQueue ?? RingBuffer() }
         _modify { yield &uniqueQueues().zeroQueue }
     }
-    /// The three queues, allocated the first time an event is inserted, postponed or a zero timeout set: most
-    /// machines never need them, and an idle server then pays one word.
+    /// Named timers, kept with the queues (out of line: most machines never use them).
+    @inlinable var namedTimers: [M.Timer: TimerRecord] {
+        get { queues?.namedTimers ?? [:] }
+        _modify { yield &uniqueQueues().namedTimers }
+    }
+    /// The three queues and the named timers, allocated the first time an event is inserted, postponed, a zero
+    /// timeout set or a named timer started: most machines never need them, and an idle server then pays one word.
     @usableFromInline var queues: EngineQueues<M>?
 
     /// The queues, created or copied so this engine owns them alone (copy on write).
@@ -63,7 +68,6 @@ struct Engine<M: StateMachine>: Sendable {
     }
     @usableFromInline var eventTimer: TimerRecord?
     @usableFromInline var stateTimer: TimerRecord?
-    @usableFromInline var namedTimers: [M.Timer: TimerRecord] = [:]
     @usableFromInline var nextGeneration: UInt64 = 0
     /// Set once the engine has stopped; it then accepts no more input.
     @usableFromInline var exitReason: ExitReason?
@@ -410,7 +414,7 @@ struct Engine<M: StateMachine>: Sendable {
         switch kind {
         case .event: eventTimer = record
         case .state: stateTimer = record
-        case .named(let name): namedTimers[name] = record
+        case .named(let name): if record != nil || queues != nil { namedTimers[name] = record }
         }
     }
 
@@ -492,7 +496,6 @@ struct Engine<M: StateMachine>: Sendable {
         for (name, record) in namedTimers where !record.isZero { output.commands.append(.cancelTimer(.named(name))) }
         eventTimer = nil
         stateTimer = nil
-        namedTimers = [:]
         queues = nil
     }
 
@@ -506,13 +509,14 @@ struct Engine<M: StateMachine>: Sendable {
     }
 }
 
-/// An engine's inserted-event queue, postponed events and zero-timeout queue, kept out of line.
+/// An engine's inserted-event queue, postponed events, zero-timeout queue and named timers, kept out of line.
 @usableFromInline
 final class EngineQueues<M: StateMachine>: @unchecked Sendable {
     // Safety: owned by one engine (copied on write by `Engine.uniqueQueues()`), which one thread steps at a time.
     @usableFromInline var queue = RingBuffer<Event<M>>()
     @usableFromInline var postponed = RingBuffer<Event<M>>()
     @usableFromInline var zeroQueue = RingBuffer<(TimeoutKind<M.Timer>, UInt64)>()
+    @usableFromInline var namedTimers: [M.Timer: Engine<M>.TimerRecord] = [:]
 
     @usableFromInline init() {}
 
@@ -521,6 +525,7 @@ final class EngineQueues<M: StateMachine>: @unchecked Sendable {
         copy.queue = queue
         copy.postponed = postponed
         copy.zeroQueue = zeroQueue
+        copy.namedTimers = namedTimers
         return copy
     }
 }

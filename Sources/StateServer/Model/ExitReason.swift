@@ -7,7 +7,7 @@ public enum ExitReason: Sendable, CustomStringConvertible {
     /// The server finished its work.
     case normal
     /// The server was told to shut down; the optional detail says why (`{shutdown, Term}` in OTP).
-    case shutdown(String?)
+    indirect case shutdown(String?)
     /// A handler threw, returned something invalid, or the runtime stopped the server for a broken rule.
     case error(any Error)
     /// The server was stopped without running `terminate` (a brutal kill, or a stop that timed out).

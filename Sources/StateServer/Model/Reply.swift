@@ -228,7 +228,10 @@ struct ReplySlot<Value: Sendable>: Sendable {
 /// The timer of one caller's timeout.
 @usableFromInline
 final class CallTimeoutNode: TimerNode, @unchecked Sendable {
-    // Safety: the fields below are immutable; the base class's state is guarded by the timer service.
+    // Safety: `service` is written once, before the node is armed; the other fields below are immutable; the
+    // base class's state is guarded by the timer service.
+    /// The service the node is armed in, to disarm it when the call is answered first.
+    weak var service: (any TimerService)?
     let code: StateServerError.Code
     let timeout: Duration
     let server: ServerID
@@ -237,5 +240,10 @@ final class CallTimeoutNode: TimerNode, @unchecked Sendable {
         self.timeout = timeout
         self.server = server
         super.init()
+    }
+
+    /// Fails the call (the target is its reply cell).
+    override func fire(_ target: AnyObject, generation: UInt64) -> (any Schedulable)? {
+        unsafeDowncast(target, to: ReplyCell.self).timerFired(self, generation: generation)
     }
 }

@@ -199,7 +199,7 @@ public final class ManualClock: @unchecked Sendable {
         }
         scheduler.drain()
         while let (target, node, generation) = timers.popDue(until: instant.nanoseconds) {
-            if let job = target.timerFired(node, generation: generation) { scheduler.schedule(job) }
+            if let job = node.fire(target, generation: generation) { scheduler.schedule(job) }
             scheduler.drain()
         }
     }

@@ -48,6 +48,8 @@ struct Mailbox<M: StateMachine>: ~Copyable {
     /// Whether the server has ended. Its reason is the engine's, written once before this is set under the lock
     /// and never changed after, so any thread that saw this under the lock may read it.
     @usableFromInline var isTerminated = false
+    /// Whether the owner has begun ending the server (``ServerCore/finish()`` runs once).
+    @usableFromInline var isFinishing = false
     /// The most messages the mailbox has held at once.
     @usableFromInline var highWaterMark: UInt32 = 0
     /// What few servers ever need (waiting callers, monitors, drop counts), allocated on first use so an idle
@@ -112,10 +114,11 @@ final class MailboxExtras: @unchecked Sendable {
     @usableFromInline init() {}
 }
 
-/// The rarely used owner state of a server (named timers, delayed messages to self, running effects),
-/// allocated on first use.
+/// The rarely used owner state of a server (the event timer, named timers, delayed messages to self, running
+/// effects), allocated on first use.
 @usableFromInline
 final class OwnerExtras<M: StateMachine> {
+    @usableFromInline var eventTimerNode: EngineTimerNode<M>?
     @usableFromInline var namedTimerNodes: [M.Timer: EngineTimerNode<M>] = [:]
     @usableFromInline var delayedSends: [UInt64: SelfSendNode<M>] = [:]
     @usableFromInline var effects: [UInt64: (task: Task<Void, Never>, isBoundToState: Bool)] = [:]
@@ -165,8 +168,11 @@ enum EnqueueResult {
 ///
 /// Ownership: whoever moves the mailbox status from idle to running (a worker, or a caller draining inline)
 /// owns every field marked "owner" until it sets the status back; only that thread touches them.
+///
+/// The core is also the timer node of the server's state timeout (the commonest timer), so a machine waiting on
+/// one is a single heap block.
 @usableFromInline
-final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Sendable {
+final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Sendable {
     // Safety: `mailbox` is a mutex; every other `var` is owner state, accessed only by the thread that owns
     // the drain (see the type's documentation), which the mailbox status hands over with a lock. The same
     // invariant makes the dynamic exclusivity checks on the hottest owner fields redundant, so they are
@@ -193,14 +199,18 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     // Owner state.
     @usableFromInline @exclusivity(unchecked) var engine: Engine<M>
     @usableFromInline @exclusivity(unchecked) var output: EngineOutput<M>
-    @usableFromInline @exclusivity(unchecked) var eventTimerNode: EngineTimerNode<M>?
-    @usableFromInline @exclusivity(unchecked) var stateTimerNode: EngineTimerNode<M>?
-    /// The clock reading for the message being handled, if one was needed.
-    @usableFromInline @exclusivity(unchecked) var batchTime: Int64 = ServerCore.noTime
-    /// `batchTime` when the clock has not been read for the current message.
+    /// A clock reading not taken yet (see ``perform()``).
     @inlinable static var noTime: Int64 { .min }
-    /// Named timers, delayed messages to self and effects, allocated on first use.
+    /// The event timer, named timers, delayed messages to self and effects, allocated on first use.
     @usableFromInline @exclusivity(unchecked) var extras: OwnerExtras<M>?
+
+    @inlinable var eventTimerNode: EngineTimerNode<M>? {
+        get { extras?.eventTimerNode }
+        _modify {
+            if extras == nil { extras = OwnerExtras() }
+            yield &extras!.eventTimerNode
+        }
+    }
 
     @inlinable var namedTimerNodes: [M.Timer: EngineTimerNode<M>] {
         get { extras?.namedTimerNodes ?? [:] }
@@ -225,7 +235,6 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
             yield &extras!.effects
         }
     }
-    @usableFromInline var isFinished = false
 
     /// Messages drained per activation before the server yields its worker to others.
     @inlinable static var batchSize: Int { 64 }
@@ -239,6 +248,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         self.settings = isDefault ? nil : ServerSettings(options)
         self.entry = entry
         self.output = EngineOutput(isTracing: options.observer != nil)
+        super.init()
     }
 
     /// Performs what the start produced (the starter owns the new server until this returns).
@@ -247,7 +257,6 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         mailbox.withLock { $0.status = .running }
         swap(&output, &startOutput)
         perform()
-        batchTime = Self.noTime
         if engine.exitReason != nil {
             finish()
         } else if release() {
@@ -376,7 +385,6 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     @inlinable
     func drain(first message: Message<M>, budget: Int) {
         handle(message)
-        batchTime = Self.noTime
         if engine.exitReason != nil {
             finish()
             return
@@ -446,7 +454,6 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
             case .system(let request):
                 handle(request)
             }
-            batchTime = Self.noTime
             if engine.exitReason != nil {
                 putBack(taken[nextTaken...])
                 finish()
@@ -553,8 +560,12 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     // MARK: Performing engine commands
 
     /// Carries out the engine's commands and reports its traces, then clears the buffer.
+    ///
+    /// Runs once per handled message. The clock is read at most once here: the timeouts one message arms all start
+    /// from the same instant, and no relative timeout starts before the handler that armed it ran.
     @inlinable
     func perform() {
+        var clock = Self.noTime
         let commands = output.commands
         // Effects started by this batch of commands, with the index of the command that started each.
         var startedHere: [(token: UInt64, index: Int)] = []
@@ -562,7 +573,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
             switch commands[index] {
             case .armTimer(let arm, let kind):
                 let node = timerNode(for: kind)
-                runtime.timers.arm(node, at: deadline(for: arm), generation: arm.generation, target: self)
+                runtime.timers.arm(node, at: deadline(for: arm, clock: &clock), generation: arm.generation, target: self)
             case .cancelTimer(let kind):
                 // A cancel followed by a re-arm of the same timer (a state change re-arming the state timeout)
                 // is one re-arm: arming an armed node moves it.
@@ -583,7 +594,7 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
                 let node = SelfSendNode<M>(info: info, token: token)
                 delayedSends[token] = node
                 let arm = TimerArm(.after(delay), generation: 0)
-                runtime.timers.arm(node, at: deadline(for: arm), generation: arm.generation, target: self)
+                runtime.timers.arm(node, at: deadline(for: arm, clock: &clock), generation: arm.generation, target: self)
             case .cancelSendToSelf(let reference):
                 if let node = delayedSends.removeValue(forKey: reference.rawValue) { runtime.timers.cancel(node) }
             case .report(let message):
@@ -611,49 +622,46 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
         return false
     }
 
-    /// The instant on the runtime's timeline an arm is due (a relative one counts from ``currentTime()``),
-    /// saturated at the end of the timeline.
+    /// The instant on the runtime's timeline an arm is due (a relative one counts from `clock`, read into it
+    /// if not read yet), saturated at the end of the timeline.
     @inlinable
-    func deadline(for arm: TimerArm) -> Int64 {
+    func deadline(for arm: TimerArm, clock: inout Int64) -> Int64 {
         guard arm.isRelative else { return arm.nanoseconds }
-        let (sum, overflow) = currentTime().addingReportingOverflow(arm.nanoseconds)
+        if clock == Self.noTime { clock = runtime.timers.now }
+        let (sum, overflow) = clock.addingReportingOverflow(arm.nanoseconds)
         return overflow ? (arm.nanoseconds < 0 ? .min : .max) : sum
     }
 
-    /// The clock, read at most once per handled message: the timeouts one message arms all start from the same
-    /// instant, and no relative timeout starts before the handler that armed it ran.
+    /// The timer node of `kind`, created on first use (the state timer's is the core itself).
     @inlinable
-    func currentTime() -> Int64 {
-        if batchTime != Self.noTime { return batchTime }
-        let now = runtime.timers.now
-        batchTime = now
-        return now
-    }
-
-    @inlinable
-    func timerNode(for kind: TimeoutKind<M.Timer>) -> EngineTimerNode<M> {
+    func timerNode(for kind: TimeoutKind<M.Timer>) -> TimerNode {
         if let node = existingTimerNode(for: kind) { return node }
         let node = EngineTimerNode<M>(kind: kind)
         switch kind {
         case .event: eventTimerNode = node
-        case .state: stateTimerNode = node
+        case .state: break
         case .named(let name): namedTimerNodes[name] = node
         }
         return node
     }
 
     @inlinable
-    func existingTimerNode(for kind: TimeoutKind<M.Timer>) -> EngineTimerNode<M>? {
+    func existingTimerNode(for kind: TimeoutKind<M.Timer>) -> TimerNode? {
         switch kind {
         case .event: eventTimerNode
-        case .state: stateTimerNode
+        case .state: self
         case .named(let name): namedTimerNodes[name]
         }
     }
 
-    /// Called by the timer service (not the owner): only enqueues.
+    /// One of this server's timers fired (called by the timer service, not the owner): only enqueues.
     @usableFromInline func timerFired(_ node: TimerNode, generation: UInt64) -> (any Schedulable)? {
         entry(self, node, generation) ? self : nil
+    }
+
+    /// The state timer fired (the core is its node).
+    @usableFromInline override func fire(_ target: AnyObject, generation: UInt64) -> (any Schedulable)? {
+        timerFired(self, generation: generation)
     }
 
     /// A timer fired (on the timer thread, not the owner): only enqueues, and returns whether the server became
@@ -661,7 +669,9 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     @inlinable
     func enqueueTimerFire(_ node: TimerNode, generation: UInt64) -> Bool {
         let message: Message<M>
-        if let node = node as? EngineTimerNode<M> {
+        if node === self {
+            message = .timer(.state, generation: generation)
+        } else if let node = node as? EngineTimerNode<M> {
             message = .timer(node.kind, generation: generation)
         } else if let node = node as? SelfSendNode<M> {
             message = .delayedInfo(node)
@@ -703,13 +713,17 @@ final class ServerCore<M: StateMachine>: Schedulable, TimerTarget, @unchecked Se
     /// The engine stopped: disarm everything, fail every pending caller, tell the exit observers.
     @usableFromInline
     func finish() {
-        guard !isFinished, let reason = engine.exitReason else { return }
-        isFinished = true
+        guard let reason = engine.exitReason else { return }
+        let isFirst = mailbox.withLock { mailbox in
+            defer { mailbox.isFinishing = true }
+            return !mailbox.isFinishing
+        }
+        guard isFirst else { return }
         perform()
         for node in delayedSends.values { runtime.timers.cancel(node) }
-        for node in [eventTimerNode, stateTimerNode].compactMap({ $0 }) + Array(namedTimerNodes.values) {
-            runtime.timers.cancel(node)
-        }
+        runtime.timers.cancel(self)
+        if let node = eventTimerNode { runtime.timers.cancel(node) }
+        for node in namedTimerNodes.values { runtime.timers.cancel(node) }
         cancelEffects(boundToStateOnly: false)
         extras = nil
         let (waiters, systemRequests, observers, droppedCount) = mailbox.withLock { mailbox in
@@ -753,6 +767,11 @@ final class EngineTimerNode<M: StateMachine>: TimerNode, @unchecked Sendable {
         self.kind = kind
         super.init()
     }
+
+    /// Tells the server (the target while armed).
+    @usableFromInline override func fire(_ target: AnyObject, generation: UInt64) -> (any Schedulable)? {
+        unsafeDowncast(target, to: ServerCore<M>.self).timerFired(self, generation: generation)
+    }
 }
 
 /// A delayed message a server sent itself.
@@ -765,5 +784,10 @@ final class SelfSendNode<M: StateMachine>: TimerNode, @unchecked Sendable {
         self.info = info
         self.token = token
         super.init()
+    }
+
+    /// Tells the server (the target while armed).
+    @usableFromInline override func fire(_ target: AnyObject, generation: UInt64) -> (any Schedulable)? {
+        unsafeDowncast(target, to: ServerCore<M>.self).timerFired(self, generation: generation)
     }
 }

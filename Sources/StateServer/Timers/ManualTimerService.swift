@@ -5,23 +5,22 @@ import Synchronization
 final class ManualTimerService: TimerService, @unchecked Sendable {
     // Safety: all mutable state is guarded by `lock`.
     private let lock = Locked(())
-    private var heap: [TimerNode] = []
+    /// Armed timers: `(deadline, sequence, node)`, the node's position its index here.
+    private var heap: [(deadline: Int64, sequence: UInt64, node: TimerNode)] = []
     private var sequence: UInt64 = 0
     private var currentTime: Int64 = 0
 
     var now: Int64 { lock.withLock { _ in currentTime } }
 
-    func arm(_ node: TimerNode, at deadline: Int64, generation: UInt64, target: any TimerTarget) {
+    func arm(_ node: TimerNode, at deadline: Int64, generation: UInt64, target: AnyObject) {
         lock.withLock { _ in
             if node.isArmed { remove(node) }
             sequence &+= 1
             node.deadline = deadline
-            node.sequence = sequence
             node.generation = generation
             node.target = target
-            node.isArmed = true
-            node.heapIndex = heap.count
-            heap.append(node)
+            node.position = Int32(heap.count)
+            heap.append((deadline, sequence, node))
             siftUp(heap.count - 1)
         }
     }
@@ -37,9 +36,9 @@ final class ManualTimerService: TimerService, @unchecked Sendable {
 
     /// Removes and returns the earliest timer due at or before `limit`, moving `now` to its deadline; or moves
     /// `now` to `limit` and returns nil when none is due.
-    func popDue(until limit: Int64) -> (any TimerTarget, TimerNode, UInt64)? {
+    func popDue(until limit: Int64) -> (AnyObject, TimerNode, UInt64)? {
         lock.withLock { _ in
-            while let first = heap.first, first.deadline <= limit {
+            while let first = heap.first?.node, first.deadline <= limit {
                 remove(first)
                 currentTime = Swift.max(currentTime, first.deadline)
                 if let target = first.target {
@@ -58,20 +57,19 @@ final class ManualTimerService: TimerService, @unchecked Sendable {
     /// How many timers are armed.
     var armedCount: Int { lock.withLock { _ in heap.count } }
 
-    private func precedes(_ a: TimerNode, _ b: TimerNode) -> Bool {
-        a.deadline != b.deadline ? a.deadline < b.deadline : a.sequence < b.sequence
+    private func precedes(_ a: Int, _ b: Int) -> Bool {
+        heap[a].deadline != heap[b].deadline ? heap[a].deadline < heap[b].deadline : heap[a].sequence < heap[b].sequence
     }
 
     private func remove(_ node: TimerNode) {
-        let index = node.heapIndex
+        let index = Int(node.position)
         let last = heap.count - 1
         if index != last {
             heap.swapAt(index, last)
-            heap[index].heapIndex = index
+            heap[index].node.position = Int32(index)
         }
         heap.removeLast()
-        node.isArmed = false
-        node.heapIndex = -1
+        node.position = -1
         if index < heap.count {
             siftDown(index)
             siftUp(index)
@@ -82,10 +80,10 @@ final class ManualTimerService: TimerService, @unchecked Sendable {
         var index = start
         while index > 0 {
             let parent = (index - 1) / 2
-            guard precedes(heap[index], heap[parent]) else { return }
+            guard precedes(index, parent) else { return }
             heap.swapAt(index, parent)
-            heap[index].heapIndex = index
-            heap[parent].heapIndex = parent
+            heap[index].node.position = Int32(index)
+            heap[parent].node.position = Int32(parent)
             index = parent
         }
     }
@@ -96,12 +94,12 @@ final class ManualTimerService: TimerService, @unchecked Sendable {
             let left = 2 * index + 1
             let right = left + 1
             var smallest = index
-            if left < heap.count && precedes(heap[left], heap[smallest]) { smallest = left }
-            if right < heap.count && precedes(heap[right], heap[smallest]) { smallest = right }
+            if left < heap.count && precedes(left, smallest) { smallest = left }
+            if right < heap.count && precedes(right, smallest) { smallest = right }
             if smallest == index { return }
             heap.swapAt(index, smallest)
-            heap[index].heapIndex = index
-            heap[smallest].heapIndex = smallest
+            heap[index].node.position = Int32(index)
+            heap[smallest].node.position = Int32(smallest)
             index = smallest
         }
     }

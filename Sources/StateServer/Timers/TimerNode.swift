@@ -8,29 +8,38 @@ protocol TimerTarget: AnyObject, Sendable {
 }
 
 /// One timer, reusable across re-arms: a server keeps one node per timeout kind and re-arms it, so re-arming a
-/// state timeout on every transition allocates nothing.
+/// state timeout on every transition allocates nothing. A server's state timer is the server's own object (its
+/// core is a `TimerNode`), so a machine with a live state timeout is one heap block.
 ///
 /// While armed, the node holds its target strongly: an armed timer keeps its server alive, as a pending
-/// message would.
+/// message would. Each kind of node overrides ``fire(_:generation:)`` to tell its target.
 @usableFromInline
 class TimerNode: @unchecked Sendable {
-    // Safety: every field below is read and written only under the lock of the service the node is armed in
-    // (`service` is written once before first use); that lock also makes the dynamic exclusivity checks on the
-    // fields the wheel touches on every arm redundant, so they are `@exclusivity(unchecked)`.
-    /// The service that arms this node.
-    weak var service: (any TimerService)?
-    var target: (any TimerTarget)?
+    // Safety: every field below is read and written only under the lock of the service the node is armed in;
+    // that lock also makes the dynamic exclusivity checks redundant, so they are `@exclusivity(unchecked)`.
+    /// Who is told when the timer fires, while it is armed (and until the fire is delivered); `nil` otherwise.
+    @exclusivity(unchecked) var target: AnyObject?
     /// What the target is told; bumped by each arm so a fire collected just before a re-arm is recognisable.
     @exclusivity(unchecked) var generation: UInt64 = 0
+    /// The deadline: a tick of the wheel, or nanoseconds in the manual heap.
     @exclusivity(unchecked) var deadline: Int64 = 0
-    @exclusivity(unchecked) var sequence: UInt64 = 0
-    @exclusivity(unchecked) var isArmed = false
-    /// Wheel links, or the heap index (manual service).
+    /// Wheel links.
     @exclusivity(unchecked) var next: TimerNode?
     @exclusivity(unchecked) unowned(unsafe) var previous: TimerNode?
-    @exclusivity(unchecked) var slot = -1
-    var heapIndex = -1
+    /// The wheel slot or the heap index while armed; -1 while not.
+    @exclusivity(unchecked) var position: Int32 = -1
+
     @usableFromInline init() {}
+
+    /// Whether the node is armed in its service.
+    final var isArmed: Bool { position >= 0 }
+
+    /// The timer fired: tells `target` (the object the node held while armed), on the service's thread and
+    /// outside its lock. Returns the server the fire made busy, for the caller to schedule.
+    @usableFromInline
+    func fire(_ target: AnyObject, generation: UInt64) -> (any Schedulable)? {
+        (target as? any TimerTarget)?.timerFired(self, generation: generation)
+    }
 }
 
 /// A runtime's single timer service: the timing wheel under the system clock, a heap under a manual clock.
@@ -39,7 +48,7 @@ protocol TimerService: AnyObject, Sendable {
     /// Nanoseconds on the runtime's timeline.
     var now: Int64 { get }
     /// Arms (or re-arms) `node` to tell `target` at `deadline`, with `generation`.
-    func arm(_ node: TimerNode, at deadline: Int64, generation: UInt64, target: any TimerTarget)
+    func arm(_ node: TimerNode, at deadline: Int64, generation: UInt64, target: AnyObject)
     /// Disarms `node` if it is armed. Constant time.
     func cancel(_ node: TimerNode)
 }

@@ -22,7 +22,6 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
     private var wakeTick: Int64 = .max
     private var threadStarted = false
     private var isStopped = false
-    private var sequence: UInt64 = 0
     /// Where the servers made busy by fired timers go, a batch at a time.
     private let scheduler: any Scheduler
     /// Servers handed to the scheduler together, at most: enough to spare a lock and a wake-up per timer when
@@ -36,7 +35,7 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
 
     var now: Int64 { monotonicNanoseconds() &- origin }
 
-    func arm(_ node: TimerNode, at deadline: Int64, generation: UInt64, target: any TimerTarget) {
+    func arm(_ node: TimerNode, at deadline: Int64, generation: UInt64, target: AnyObject) {
         lock.lock()
         if node.isArmed {
             unlink(node)
@@ -48,8 +47,6 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
         node.deadline = tick
         node.generation = generation
         node.target = target
-        sequence &+= 1
-        node.sequence = sequence
         link(node, slot: Int(tick & Int64(Self.mask)))
         armedCount += 1
         let mustStart = !threadStarted
@@ -84,8 +81,7 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
     }
 
     private func link(_ node: TimerNode, slot: Int) {
-        node.slot = slot
-        node.isArmed = true
+        node.position = Int32(slot)
         node.next = nil
         node.previous = tails[slot]
         if let tail = tails[slot] { tail.next = node } else { heads[slot] = node }
@@ -94,12 +90,12 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
     }
 
     private func unlink(_ node: TimerNode) {
-        let slot = node.slot
+        let slot = Int(node.position)
         if let previous = node.previous { previous.next = node.next } else { heads[slot] = node.next }
         if let next = node.next { next.previous = node.previous } else { tails[slot] = node.previous }
         node.next = nil
         node.previous = nil
-        node.isArmed = false
+        node.position = -1
         if heads[slot] == nil { occupied[slot >> 6] &= ~(1 << UInt64(slot & 63)) }
     }
 
@@ -118,7 +114,7 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
     }
 
     private func run() {
-        var fired: [(any TimerTarget, TimerNode, UInt64)] = []
+        var fired: [(AnyObject, TimerNode, UInt64)] = []
         var busy: [any Schedulable] = []
         lock.lock()
         while !isStopped {
@@ -159,7 +155,7 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
             if !fired.isEmpty {
                 lock.unlock()
                 for (target, node, generation) in fired {
-                    guard let job = target.timerFired(node, generation: generation) else { continue }
+                    guard let job = node.fire(target, generation: generation) else { continue }
                     busy.append(job)
                     if busy.count == Self.scheduleBatch {
                         scheduler.schedule(contentsOf: busy)
