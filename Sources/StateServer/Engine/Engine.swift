@@ -74,14 +74,6 @@ struct Engine<M: StateMachine>: Sendable {
     /// Events handled so far, enter calls excluded.
     @usableFromInline var handledEvents = 0
 
-    /// The outcome of starting an engine.
-    @usableFromInline
-    enum StartOutcome {
-        case started(Engine)
-        case ignored
-        case failed(ExitReason)
-    }
-
     @usableFromInline init(machine: M, serverID: ServerID?, state: M.State, data: M.Data) {
         self.machine = machine
         self.serverRawID = serverID?.rawValue ?? 0
@@ -90,24 +82,22 @@ struct Engine<M: StateMachine>: Sendable {
         self.data = data
     }
 
-    /// Runs the machine's `start` and, if it succeeds, the transition into the initial state: its actions, the
-    /// initial enter call, then every inserted event and zero timeout (otp-semantics §1.2).
+    /// Runs the machine's `start`; a thrown error becomes ``Start/error(_:)``. On `.ok`, the caller builds the
+    /// engine in that state, where it will live, and calls ``enterInitialState(_:into:)``. (Two steps rather than
+    /// one that returns the engine: a generic engine returned inside an enum is copied and destroyed through the
+    /// runtime's value witnesses.)
     @inlinable
-    static func start(_ machine: M, serverID: ServerID?, into output: inout EngineOutput<M>) -> StartOutcome {
-        let start: Start<M>
-        do { start = try machine.start() } catch { return .failed(.error(error)) }
-        switch start {
-        case .ignore: return .ignored
-        case .stop(let reason): return .failed(reason)
-        case .error(let error): return .failed(.error(error))
-        case .ok(let state, let data, let actions):
-            var engine = Engine(machine: machine, serverID: serverID, state: state, data: data)
-            output.trace(.started(state))
-            engine.transition(
-                after: nil, from: state, Transition(.next(state), actions), isInitial: true, into: &output)
-            if engine.exitReason == nil { engine.runQueued(into: &output) }
-            return .started(engine)
-        }
+    static func runStart(_ machine: M) -> Start<M> {
+        do { return try machine.start() } catch { return .error(error) }
+    }
+
+    /// The transition into the initial state after a successful `start`: its actions, the initial enter call,
+    /// then every inserted event and zero timeout (otp-semantics §1.2).
+    @inlinable
+    mutating func enterInitialState(_ actions: [Action<M>], into output: inout EngineOutput<M>) {
+        output.trace(.started(state))
+        transition(after: nil, from: state, Transition(.next(state), actions), isInitial: true, into: &output)
+        if exitReason == nil { runQueued(into: &output) }
     }
 
     // MARK: Input

@@ -80,19 +80,21 @@ public final class Runtime: Sendable {
         if let capacity = options.mailboxCapacity, capacity < 1 {
             throw StateServerError(.invalidArgument, "a mailbox capacity must be at least 1, got \(capacity)")
         }
-        let id = ServerID(rawValue: IdentityCounter.next())
-        var output = EngineOutput<M>(isTracing: options.observer != nil)
-        switch Engine.start(machine, serverID: id, into: &output) {
-        case .ignored:
+        switch Engine.runStart(machine) {
+        case .ignore:
             throw StateServerError(.ignored, "\(M.self).start returned ignore")
-        case .failed(let reason):
+        case .stop(let reason):
             throw StateServerError(.startFailed, "\(M.self).start failed", exitReason: reason)
-        case .started(let engine):
+        case .error(let error):
+            throw StateServerError(.startFailed, "\(M.self).start failed", exitReason: .error(error))
+        case .ok(let state, let data, let actions):
+            let id = ServerID(rawValue: IdentityCounter.next())
+            let engine = Engine(machine: machine, serverID: id, state: state, data: data)
             let core = ServerCore(id: id, runtime: self, engine: engine, options: options) { core, timer, generation in
                 if let timer { return core.enqueueTimerFire(timer, generation: generation) }
                 return core.drain(budget: ServerCore<M>.batchSize)
             }
-            core.completeStart(with: &output)
+            core.completeStart(actions)
             settle()
             return Server(core: core)
         }

@@ -251,11 +251,12 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
         super.init()
     }
 
-    /// Performs what the start produced (the starter owns the new server until this returns).
+    /// Runs the transition into the initial state with the start's `actions` and performs it (the starter owns
+    /// the new server until this returns).
     @inlinable
-    func completeStart(with startOutput: inout EngineOutput<M>) {
+    func completeStart(_ actions: [Action<M>]) {
         mailbox.withLock { $0.status = .running }
-        swap(&output, &startOutput)
+        engine.enterInitialState(actions, into: &output)
         perform()
         if engine.exitReason != nil {
             finish()
