@@ -89,8 +89,9 @@ public final class Runtime: Sendable {
             throw StateServerError(.startFailed, "\(M.self).start failed", exitReason: .error(error))
         case .ok(let state, let data, let actions):
             let id = ServerID(rawValue: IdentityCounter.next())
-            let engine = Engine(machine: machine, serverID: id, state: state, data: data)
-            let core = ServerCore(id: id, runtime: self, engine: engine, options: options) { core, timer, generation in
+            let core = ServerCore(
+                id: id, runtime: self, machine: machine, state: state, data: data, options: options
+            ) { core, timer, generation in
                 if let timer { return core.enqueueTimerFire(timer, generation: generation) }
                 return core.drain(budget: ServerCore<M>.batchSize)
             }

@@ -240,10 +240,14 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     @inlinable static var batchSize: Int { 64 }
 
     @inlinable
-    init(id: ServerID, runtime: Runtime, engine: Engine<M>, options: ServerOptions<M>, entry: @escaping @Sendable (ServerCore<M>, TimerNode?, UInt64) -> Bool) {
+    init(
+        id: ServerID, runtime: Runtime, machine: M, state: M.State, data: M.Data, options: ServerOptions<M>,
+        entry: @escaping @Sendable (ServerCore<M>, TimerNode?, UInt64) -> Bool
+    ) {
         self.id = id
         self.runtime = runtime
-        self.engine = engine
+        // Built in place: a generic engine value copied into the field goes through the value witnesses.
+        self.engine = Engine(machine: machine, serverID: id, state: state, data: data)
         let isDefault = options.mailboxCapacity == nil && options.observer == nil && !options.trapsExits
         self.settings = isDefault ? nil : ServerSettings(options)
         self.entry = entry
