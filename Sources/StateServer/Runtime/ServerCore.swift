@@ -404,32 +404,36 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     /// taken under one lock, so a busy server does not contend with its senders for every message.
     @inlinable
     func drain(budget: Int) -> Bool {
+        // The messages taken ahead live on the stack and are moved in and out, never copied or destroyed.
+        withUnsafeTemporaryAllocation(of: Message<M>.self, capacity: Self.takeLimit) { taken in
+            drain(budget: budget, taken: taken.baseAddress!)
+        }
+    }
+
+    @inlinable
+    func drain(budget: Int, taken: UnsafeMutablePointer<Message<M>>) -> Bool {
         var remaining = budget
-        var taken: [Message<M>] = []
+        var takenCount = 0
         var nextTaken = 0
         while remaining > 0 {
             let next: Next
-            if nextTaken < taken.count {
-                next = .message(taken[nextTaken])
+            if nextTaken < takenCount {
+                next = .message((taken + nextTaken).move())
                 nextTaken += 1
             } else {
-                if !taken.isEmpty {
-                    taken.removeAll(keepingCapacity: true)
-                    nextTaken = 0
-                }
+                nextTaken = 0
+                takenCount = 0
                 next = mailbox.withLock { mailbox -> Next in
                     if !mailbox.isSuspended, let item = mailbox.items.popFirst() {
                         switch item {
                         case .message(let message):
                             mailbox.messageCount -= 1
                             let more = Swift.min(Int(mailbox.messageCount), Self.takeLimit, remaining - 1)
-                            if more > 0 {
-                                taken.reserveCapacity(Self.takeLimit)
-                                while taken.count < more, case .message(let following)? = mailbox.items.first {
-                                    _ = mailbox.items.popFirst()
-                                    mailbox.messageCount -= 1
-                                    taken.append(following)
-                                }
+                            while takenCount < more, case .message(let following)? = mailbox.items.first {
+                                _ = mailbox.items.popFirst()
+                                mailbox.messageCount -= 1
+                                (taken + takenCount).initialize(to: following)
+                                takenCount += 1
                             }
                             return .message(message)
                         case .system(let request):
@@ -460,26 +464,26 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
                 handle(request)
             }
             if engine.exitReason != nil {
-                putBack(taken[nextTaken...])
+                putBack(taken + nextTaken, count: takenCount - nextTaken)
                 finish()
                 return false
             }
             remaining -= 1
         }
-        putBack(taken[nextTaken...])
+        putBack(taken + nextTaken, count: takenCount - nextTaken)
         return release()
     }
 
     /// The most messages taken from the mailbox under one lock.
     @inlinable static var takeLimit: Int { 16 }
 
-    /// Returns messages taken but not handled to the front of the mailbox, in order.
+    /// Moves `count` messages taken but not handled back to the front of the mailbox, in order.
     @inlinable
-    func putBack(_ messages: ArraySlice<Message<M>>) {
-        guard !messages.isEmpty else { return }
+    func putBack(_ messages: UnsafeMutablePointer<Message<M>>, count: Int) {
+        guard count > 0 else { return }
         mailbox.withLock { mailbox in
-            for message in messages.reversed() { mailbox.items.prepend(.message(message)) }
-            mailbox.messageCount += UInt32(messages.count)
+            for index in (0..<count).reversed() { mailbox.items.prepend(.message((messages + index).move())) }
+            mailbox.messageCount += UInt32(count)
         }
     }
 
