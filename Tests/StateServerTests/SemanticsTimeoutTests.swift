@@ -760,4 +760,16 @@ struct SemanticsTimeoutTests {
             "2s a timeout(n):c", "3s a stateTimeout:s", "5s a cast:go", "5s b timeout(n):c", "5s b stateTimeout:s",
         ])
     }
+
+    @Test func timeoutKindsAreEqualByKindAndName() {
+        let kinds: [TimeoutKind<String>] = [.event, .state, .named("a"), .named("b")]
+        for (i, lhs) in kinds.enumerated() {
+            for (j, rhs) in kinds.enumerated() {
+                #expect((lhs == rhs) == (i == j), "\(lhs) == \(rhs)")
+                if lhs == rhs { #expect(lhs.hashValue == rhs.hashValue) }
+            }
+        }
+        #expect(TimeoutKind<String>.named("a") == .named("a"))
+        #expect(Set(kinds + kinds).count == 4)
+    }
 }

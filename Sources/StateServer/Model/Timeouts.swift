@@ -7,6 +7,18 @@ public enum TimeoutKind<Name: Hashable & Sendable>: Hashable, Sendable, CustomSt
     /// A named (generic) timeout: cancelled only explicitly; survives state changes.
     case named(Name)
 
+    /// The same kind (and, for named timeouts, the same name). Written out, and inlinable, because the derived
+    /// one is generic code that looks up tuple metadata on every comparison, and the runtime compares kinds on
+    /// every transition that re-arms a timer.
+    @inlinable
+    public static func == (lhs: TimeoutKind, rhs: TimeoutKind) -> Bool {
+        switch lhs {
+        case .event: if case .event = rhs { true } else { false }
+        case .state: if case .state = rhs { true } else { false }
+        case .named(let name): if case .named(let other) = rhs { name == other } else { false }
+        }
+    }
+
     /// `eventTimeout`, `stateTimeout` or `timeout(name)`.
     public var description: String {
         switch self {
