@@ -77,9 +77,7 @@ import Testing
 }
 
 @Suite struct WheelTimerServiceTests {
-    private final class Target: TimerTarget, Sendable {
-        func timerFired(_ node: TimerNode, generation: UInt64) -> (any Schedulable)? { nil }
-    }
+    private final class Target: Sendable {}
 
     @Test func rearmingATimerKeepsTheArmedCountExactSoTheThreadCanPark() {
         let wheel = WheelTimerService(scheduler: WorkerPool(workers: 1))

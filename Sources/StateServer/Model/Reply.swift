@@ -177,17 +177,6 @@ final class ReplyCell: @unchecked Sendable {
     }
 }
 
-extension ReplyCell: TimerTarget {
-    @usableFromInline func timerFired(_ node: TimerNode, generation: UInt64) -> (any Schedulable)? {
-        guard let node = node as? CallTimeoutNode else { return nil }
-        let message = node.code == .callTimeout
-            ? "no reply from server \(node.server) within \(node.timeout)"
-            : "server \(node.server) did not end within \(node.timeout)"
-        _ = fail(StateServerError(node.code, message))
-        return nil
-    }
-}
-
 /// The typed view of a ``ReplyCell``: a value type, cheap to copy, specialized at each use.
 @usableFromInline
 struct ReplySlot<Value: Sendable>: Sendable {
@@ -242,8 +231,12 @@ final class CallTimeoutNode: TimerNode, @unchecked Sendable {
         super.init()
     }
 
-    /// Fails the call (the target is its reply cell).
+    /// Fails the call (the target is its reply cell) unless it was answered first.
     override func fire(_ target: AnyObject, generation: UInt64) -> (any Schedulable)? {
-        unsafeDowncast(target, to: ReplyCell.self).timerFired(self, generation: generation)
+        let message = code == .callTimeout
+            ? "no reply from server \(server) within \(timeout)"
+            : "server \(server) did not end within \(timeout)"
+        _ = unsafeDowncast(target, to: ReplyCell.self).fail(StateServerError(code, message))
+        return nil
     }
 }

@@ -199,8 +199,6 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     // Owner state.
     @usableFromInline @exclusivity(unchecked) var engine: Engine<M>
     @usableFromInline @exclusivity(unchecked) var output: EngineOutput<M>
-    /// A clock reading not taken yet (see ``perform()``).
-    @inlinable static var noTime: Int64 { .min }
     /// The event timer, named timers, delayed messages to self and effects, allocated on first use.
     @usableFromInline @exclusivity(unchecked) var extras: OwnerExtras<M>?
 
@@ -574,7 +572,7 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     /// from the same instant, and no relative timeout starts before the handler that armed it ran.
     @inlinable
     func perform() {
-        var clock = Self.noTime
+        var clock: Int64?
         let commands = output.commands
         // Effects started by this batch of commands, with the index of the command that started each.
         var startedHere: [(token: UInt64, index: Int)] = []
@@ -634,10 +632,11 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     /// The instant on the runtime's timeline an arm is due (a relative one counts from `clock`, read into it
     /// if not read yet), saturated at the end of the timeline.
     @inlinable
-    func deadline(for arm: TimerArm, clock: inout Int64) -> Int64 {
+    func deadline(for arm: TimerArm, clock: inout Int64?) -> Int64 {
         guard arm.isRelative else { return arm.nanoseconds }
-        if clock == Self.noTime { clock = runtime.timers.now }
-        let (sum, overflow) = clock.addingReportingOverflow(arm.nanoseconds)
+        let now = clock ?? runtime.timers.now
+        clock = now
+        let (sum, overflow) = now.addingReportingOverflow(arm.nanoseconds)
         return overflow ? (arm.nanoseconds < 0 ? .min : .max) : sum
     }
 

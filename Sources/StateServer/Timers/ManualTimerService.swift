@@ -16,7 +16,6 @@ final class ManualTimerService: TimerService, @unchecked Sendable {
         lock.withLock { _ in
             if node.isArmed { remove(node) }
             sequence &+= 1
-            node.deadline = deadline
             node.generation = generation
             node.target = target
             node.position = Int32(heap.count)
@@ -38,12 +37,12 @@ final class ManualTimerService: TimerService, @unchecked Sendable {
     /// `now` to `limit` and returns nil when none is due.
     func popDue(until limit: Int64) -> (AnyObject, TimerNode, UInt64)? {
         lock.withLock { _ in
-            while let first = heap.first?.node, first.deadline <= limit {
-                remove(first)
-                currentTime = Swift.max(currentTime, first.deadline)
-                if let target = first.target {
-                    first.target = nil
-                    return (target, first, first.generation)
+            while let (deadline, _, node) = heap.first, deadline <= limit {
+                remove(node)
+                currentTime = Swift.max(currentTime, deadline)
+                if let target = node.target {
+                    node.target = nil
+                    return (target, node, node.generation)
                 }
             }
             currentTime = Swift.max(currentTime, limit)

@@ -1,12 +1,3 @@
-/// Something told when one of its timers fires. Called on the timer service's thread (or the thread advancing
-/// a manual clock), never under the service's lock; implementations only enqueue work.
-@usableFromInline
-protocol TimerTarget: AnyObject, Sendable {
-    /// Returns the server the fire made busy, for the caller to schedule: a timer service hands the servers of
-    /// many fires to the scheduler together.
-    func timerFired(_ node: TimerNode, generation: UInt64) -> (any Schedulable)?
-}
-
 /// One timer, reusable across re-arms: a server keeps one node per timeout kind and re-arms it, so re-arming a
 /// state timeout on every transition allocates nothing. A server's state timer is the server's own object (its
 /// core is a `TimerNode`), so a machine with a live state timeout is one heap block.
@@ -21,7 +12,7 @@ class TimerNode: @unchecked Sendable {
     @exclusivity(unchecked) var target: AnyObject?
     /// What the target is told; bumped by each arm so a fire collected just before a re-arm is recognisable.
     @exclusivity(unchecked) var generation: UInt64 = 0
-    /// The deadline: a tick of the wheel, or nanoseconds in the manual heap.
+    /// The tick of the wheel the node is due at (the manual heap keeps its deadlines itself).
     @exclusivity(unchecked) var deadline: Int64 = 0
     /// Wheel links.
     @exclusivity(unchecked) var next: TimerNode?
@@ -34,11 +25,13 @@ class TimerNode: @unchecked Sendable {
     /// Whether the node is armed in its service.
     final var isArmed: Bool { position >= 0 }
 
-    /// The timer fired: tells `target` (the object the node held while armed), on the service's thread and
-    /// outside its lock. Returns the server the fire made busy, for the caller to schedule.
+    /// The timer fired: tells `target` (the object the node held while armed), on the service's thread (or the
+    /// thread advancing a manual clock) and outside its lock; only enqueues work. Returns the server the fire
+    /// made busy, for the caller to schedule: a timer service hands the servers of many fires to the scheduler
+    /// together. Every kind of node overrides this.
     @usableFromInline
     func fire(_ target: AnyObject, generation: UInt64) -> (any Schedulable)? {
-        (target as? any TimerTarget)?.timerFired(self, generation: generation)
+        preconditionFailure("\(type(of: self)) does not say what its timer does")
     }
 }
 
