@@ -96,7 +96,10 @@ struct Engine<M: StateMachine>: Sendable {
     @inlinable
     mutating func enterInitialState(_ actions: [Action<M>], into output: inout EngineOutput<M>) {
         output.trace(.started(state))
-        transition(after: nil, from: state, Transition(.next(state), actions), isInitial: true, into: &output)
+        let initial = Transition<M>(.next(state), actions)
+        transition(
+            after: nil, from: state, initial.target, initial.firstAction, initial.moreActions, isInitial: true,
+            into: &output)
         if exitReason == nil { runQueued(into: &output) }
     }
 
@@ -190,7 +193,9 @@ struct Engine<M: StateMachine>: Sendable {
             terminate(.error(error), into: &output)
             return
         }
-        transition(after: event, from: stateBefore, result, isInitial: false, into: &output)
+        transition(
+            after: event, from: stateBefore, result.target, result.firstAction, result.moreActions, isInitial: false,
+            into: &output)
     }
 
     /// Accumulated effects of one transition (the event's actions merged with its enter calls' actions).
@@ -210,14 +215,18 @@ struct Engine<M: StateMachine>: Sendable {
     }
 
     /// Applies a handler's result: `event` is the event handled (`nil` for the initial transition), `from` the
-    /// state before it.
+    /// state before it, then the result's target and actions.
+    ///
+    /// The result comes in its parts rather than as one `Transition`: a `Transition` is too large to pass in
+    /// registers, and a value of the engine's generic types destroyed from memory is destroyed through the
+    /// runtime's value witnesses even in code specialized for the machine; each part alone travels in registers.
     @inlinable mutating func transition(
-        after event: Event<M>?, from oldState: M.State, _ result: Transition<M>, isInitial: Bool,
-        into output: inout EngineOutput<M>
+        after event: Event<M>?, from oldState: M.State, _ target: Transition<M>.Target, _ firstAction: Action<M>?,
+        _ moreActions: [Action<M>], isInitial: Bool, into output: inout EngineOutput<M>
     ) {
         var pending = Pending()
         let isRepeat: Bool
-        switch result.target {
+        switch target {
         case .next(let next):
             state = next
             isRepeat = false
@@ -235,7 +244,7 @@ struct Engine<M: StateMachine>: Sendable {
         // Effects bound to the old state are cancelled before any effect this transition starts.
         let firstCommand = output.commands.count
         // Step 1: actions, left to right; replies are sent now.
-        if let failure = process(result, isEnterCall: false, into: &pending, output: &output) {
+        if let failure = process(firstAction, moreActions, isEnterCall: false, into: &pending, output: &output) {
             terminate(failure, into: &output)
             return
         }
@@ -317,7 +326,9 @@ struct Engine<M: StateMachine>: Sendable {
                 stopAndReply(reason, replies, into: &output)
                 return false
             }
-            if let failure = process(result, isEnterCall: true, into: &pending, output: &output) {
+            if let failure = process(
+                result.firstAction, result.moreActions, isEnterCall: true, into: &pending, output: &output)
+            {
                 terminate(failure, into: &output)
                 return false
             }
@@ -327,11 +338,14 @@ struct Engine<M: StateMachine>: Sendable {
 
     /// Processes actions into `pending`; returns an exit reason if an action is invalid there.
     @inlinable mutating func process(
-        _ transition: Transition<M>, isEnterCall: Bool, into pending: inout Pending, output: inout EngineOutput<M>
+        _ firstAction: Action<M>?, _ moreActions: [Action<M>], isEnterCall: Bool, into pending: inout Pending,
+        output: inout EngineOutput<M>
     ) -> ExitReason? {
-        guard let first = transition.firstAction else { return nil }
-        if let failure = process(first, isEnterCall: isEnterCall, into: &pending, output: &output) { return failure }
-        for action in transition.moreActions {
+        guard let firstAction else { return nil }
+        if let failure = process(firstAction, isEnterCall: isEnterCall, into: &pending, output: &output) {
+            return failure
+        }
+        for action in moreActions {
             if let failure = process(action, isEnterCall: isEnterCall, into: &pending, output: &output) {
                 return failure
             }
