@@ -31,10 +31,12 @@ package struct Locked<Value: ~Copyable>: ~Copyable {
     ) throws(E) -> sending Result {
         // The anchor is the lock's own address (stable: the lock lives in its owner's storage); the value is
         // only touched after the sanitizer has been told the section began.
+        // The hooks are read once (a lazily initialized global: each read is a call and a once-check).
         let anchor = withUnsafePointer(to: self) { UnsafeRawPointer($0) }
+        guard let hooks = ThreadSanitizer.hooks else { return try mutex.withLock(body) }
         return try mutex.withLock { (value: inout sending Value) throws(E) -> sending Result in
-            ThreadSanitizer.acquire(anchor)
-            defer { ThreadSanitizer.release(anchor) }
+            hooks.acquire(anchor)
+            defer { hooks.release(anchor) }
             return try body(&value)
         }
     }
@@ -48,11 +50,18 @@ extension Locked: @unchecked Sendable where Value: ~Copyable {}
 enum ThreadSanitizer {
     @usableFromInline typealias Hook = @convention(c) (UnsafeRawPointer?) -> Void
 
-    @usableFromInline static let acquireHook: Hook? = lookUp("__tsan_acquire")
-    @usableFromInline static let releaseHook: Hook? = lookUp("__tsan_release")
+    /// The sanitizer's acquire and release entry points.
+    @usableFromInline
+    struct Hooks: Sendable {
+        @usableFromInline let acquire: Hook
+        @usableFromInline let release: Hook
+    }
 
-    @inlinable static func acquire(_ address: UnsafeRawPointer) { acquireHook?(address) }
-    @inlinable static func release(_ address: UnsafeRawPointer) { releaseHook?(address) }
+    /// The hooks when the process runs under ThreadSanitizer, otherwise `nil`.
+    @usableFromInline static let hooks: Hooks? = {
+        guard let acquire = lookUp("__tsan_acquire"), let release = lookUp("__tsan_release") else { return nil }
+        return Hooks(acquire: acquire, release: release)
+    }()
 
     private static func lookUp(_ name: String) -> Hook? {
         #if canImport(Darwin)
