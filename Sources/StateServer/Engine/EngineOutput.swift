@@ -50,14 +50,24 @@ public enum TraceEvent<M: StateMachine>: Sendable {
     case reported(String)
 }
 
-/// The engine's reusable output buffer: the runtime keeps one per drain so a step allocates nothing.
+/// What one drain of a server produced and has not performed yet: the engine's commands and, when the server is
+/// observed, its traces. The runtime makes one per drain, on the stack (a server keeps none between drains), and
+/// performs and empties it after every engine step.
 @usableFromInline
-struct EngineOutput<M: StateMachine>: Sendable {
-    @usableFromInline var commands: [EngineCommand<M>] = []
+struct EngineOutput<M: StateMachine> {
+    /// How many commands fit in the drain's stack room before the buffer spills to the heap.
+    @inlinable static var inlineCommands: Int { 8 }
+
+    @usableFromInline var commands: CommandBuffer<M>
     /// The traces of the step, or `nil` when nobody observes the server (then no trace is built at all).
     @usableFromInline var recordedTraces: [TraceEvent<M>]?
 
-    @usableFromInline init(isTracing: Bool) { recordedTraces = isTracing ? [] : nil }
+    /// An empty output writing its first commands into `room` (uninitialized memory that outlives the output).
+    @inlinable
+    init(room: UnsafeMutableBufferPointer<EngineCommand<M>>, isTracing: Bool) {
+        commands = CommandBuffer(room: room)
+        recordedTraces = isTracing ? [] : nil
+    }
 
     /// The traces of the step.
     @inlinable var traces: [TraceEvent<M>] { recordedTraces ?? [] }
@@ -66,15 +76,74 @@ struct EngineOutput<M: StateMachine>: Sendable {
         if recordedTraces != nil { recordedTraces!.append(event()) }
     }
 
-    /// Empties the buffer and frees its storage (kept between steps of a busy server, dropped when it goes idle).
-    @inlinable mutating func releaseStorage() {
-        commands = []
-        if recordedTraces != nil { recordedTraces = [] }
+    /// Empties the traces; the commands were taken one by one by whoever performed them.
+    @inlinable mutating func clearTraces() {
+        if recordedTraces?.isEmpty == false { recordedTraces!.removeAll(keepingCapacity: true) }
+    }
+}
+
+/// The commands of a step, in order: appended by the engine, then taken (moved out) one by one by the runtime.
+///
+/// Not an `Array`: an array of `EngineCommand` allocates, and emptying it destroys its elements through the
+/// runtime's value witnesses (`swift_arrayDestroy`); a command moved out of this buffer is destroyed in registers by
+/// specialized code. The first commands go into stack room the drain provides; more spill into a heap block, which
+/// its owner frees with ``freeSpill()``.
+@usableFromInline
+struct CommandBuffer<M: StateMachine> {
+    /// The room the commands are in: the drain's stack room, or the spill block.
+    @usableFromInline var base: UnsafeMutablePointer<EngineCommand<M>>
+    @usableFromInline var capacity: Int
+    /// The number of commands appended since the buffer was last emptied (taken ones included).
+    @usableFromInline var count = 0
+    /// Whether `base` is a heap block this buffer allocated.
+    @usableFromInline var isSpilled = false
+
+    @inlinable
+    init(room: UnsafeMutableBufferPointer<EngineCommand<M>>) {
+        base = room.baseAddress.unsafelyUnwrapped
+        capacity = room.count
     }
 
-    @inlinable mutating func clear() {
-        if !commands.isEmpty { commands.removeAll(keepingCapacity: true) }
-        if recordedTraces?.isEmpty == false { recordedTraces!.removeAll(keepingCapacity: true) }
+    @inlinable var isEmpty: Bool { count == 0 }
+
+    @inlinable
+    mutating func append(_ command: EngineCommand<M>) {
+        if count == capacity { spill() }
+        (base + count).initialize(to: command)
+        count += 1
+    }
+
+    /// Moves the commands into a heap block twice as large.
+    @inlinable
+    mutating func spill() {
+        let newCapacity = Swift.max(8, capacity * 2)
+        let block = UnsafeMutablePointer<EngineCommand<M>>.allocate(capacity: newCapacity)
+        block.moveInitialize(from: base, count: count)
+        if isSpilled { base.deallocate() }
+        base = block
+        capacity = newCapacity
+        isSpilled = true
+    }
+
+    /// The command at `index`, copied; `index` must not have been taken.
+    @inlinable
+    subscript(index: Int) -> EngineCommand<M> { base[index] }
+
+    /// Moves the command at `index` out. Every command must be taken, in order, before ``removeTaken()``.
+    @inlinable
+    func take(_ index: Int) -> EngineCommand<M> { (base + index).move() }
+
+    /// Empties the buffer after every command was taken, keeping its room.
+    @inlinable
+    mutating func removeTaken() { count = 0 }
+
+    /// Destroys any command not taken and frees the spill block; the buffer is unusable afterwards.
+    @inlinable
+    mutating func freeSpill() {
+        if count > 0 { base.deinitialize(count: count) }
+        count = 0
+        if isSpilled { base.deallocate() }
+        isSpilled = false
     }
 }
 

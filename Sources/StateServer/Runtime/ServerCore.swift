@@ -198,7 +198,6 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
 
     // Owner state.
     @usableFromInline @exclusivity(unchecked) var engine: Engine<M>
-    @usableFromInline @exclusivity(unchecked) var output: EngineOutput<M>
     /// The event timer, named timers, delayed messages to self and effects, allocated on first use.
     @usableFromInline @exclusivity(unchecked) var extras: OwnerExtras<M>?
 
@@ -249,7 +248,6 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
         let isDefault = options.mailboxCapacity == nil && options.observer == nil && !options.trapsExits
         self.settings = isDefault ? nil : ServerSettings(options)
         self.entry = entry
-        self.output = EngineOutput(isTracing: options.observer != nil)
         super.init()
     }
 
@@ -258,8 +256,10 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     @inlinable
     func completeStart(_ actions: [Action<M>]) {
         mailbox.withLock { $0.status = .running }
-        engine.enterInitialState(actions, into: &output)
-        perform()
+        withOutput { output in
+            engine.enterInitialState(actions, into: &output)
+            perform(&output)
+        }
         if engine.exitReason != nil {
             finish()
         } else if release() {
@@ -387,12 +387,15 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     /// ``drain(budget:)``, handing the server to the scheduler if work remains.
     @inlinable
     func drain(first message: Message<M>, budget: Int) {
-        handle(message)
-        if engine.exitReason != nil {
-            finish()
-            return
+        let hasWork = withDrainBuffers { taken, output in
+            handle(message, into: &output)
+            if engine.exitReason != nil {
+                finish()
+                return false
+            }
+            return drain(budget: budget - 1, taken: taken, output: &output)
         }
-        if drain(budget: budget - 1) { runtime.scheduler.schedule(self) }
+        if hasWork { runtime.scheduler.schedule(self) }
     }
 
     /// Handles up to `budget` messages as the owner, then releases the server. Returns true when work remains:
@@ -402,14 +405,33 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     /// taken under one lock, so a busy server does not contend with its senders for every message.
     @inlinable
     func drain(budget: Int) -> Bool {
-        // The messages taken ahead live on the stack and are moved in and out, never copied or destroyed.
+        withDrainBuffers { taken, output in drain(budget: budget, taken: taken, output: &output) }
+    }
+
+    /// Runs `body` with the stack buffers of one drain: room for the messages taken ahead (they are moved in and
+    /// out, never copied or destroyed) and the engine's output.
+    @inlinable
+    func withDrainBuffers<Result>(
+        _ body: (UnsafeMutablePointer<Message<M>>, inout EngineOutput<M>) -> Result
+    ) -> Result {
         withUnsafeTemporaryAllocation(of: Message<M>.self, capacity: Self.takeLimit) { taken in
-            drain(budget: budget, taken: taken.baseAddress!)
+            withOutput { output in body(taken.baseAddress!, &output) }
+        }
+    }
+
+    /// Runs `body` with an empty engine output whose first commands live on the stack (more spill to the heap,
+    /// freed when `body` returns). A server keeps no output between drains.
+    @inlinable
+    func withOutput<Result>(_ body: (inout EngineOutput<M>) -> Result) -> Result {
+        withUnsafeTemporaryAllocation(of: EngineCommand<M>.self, capacity: EngineOutput<M>.inlineCommands) { room in
+            var output = EngineOutput<M>(room: room, isTracing: observer != nil)
+            defer { output.commands.freeSpill() }
+            return body(&output)
         }
     }
 
     @inlinable
-    func drain(budget: Int, taken: UnsafeMutablePointer<Message<M>>) -> Bool {
+    func drain(budget: Int, taken: UnsafeMutablePointer<Message<M>>, output: inout EngineOutput<M>) -> Bool {
         var remaining = budget
         var takenCount = 0
         var nextTaken = 0
@@ -445,9 +467,6 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
                         mailbox.systemCount -= 1
                         return .system(request)
                     }
-                    // Still the owner while the lock is held: give back the step buffer's storage, so an idle
-                    // server keeps none.
-                    output.releaseStorage()
                     mailbox.status = .idle
                     return .idle
                 }
@@ -457,9 +476,9 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
                 // Ownership was handed back under the lock: no owner state may be touched from here on.
                 return false
             case .message(let message):
-                handle(message)
+                handle(message, into: &output)
             case .system(let request):
-                handle(request)
+                handle(request, into: &output)
             }
             if engine.exitReason != nil {
                 putBack(taken + nextTaken, count: takenCount - nextTaken)
@@ -491,14 +510,13 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     func release() -> Bool {
         mailbox.withLock { mailbox -> Bool in
             let hasWork = mailbox.systemCount > 0 || (!mailbox.isSuspended && mailbox.messageCount > 0)
-            if !hasWork { output.releaseStorage() }
             mailbox.status = hasWork ? .scheduled : .idle
             return hasWork
         }
     }
 
     @inlinable
-    func handle(_ message: Message<M>) {
+    func handle(_ message: Message<M>, into output: inout EngineOutput<M>) {
         switch message {
         case .event(let event):
             engine.receive(event, into: &output)
@@ -512,11 +530,11 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
             guard effects.removeValue(forKey: token) != nil else { return }
             engine.receive(.info(info), into: &output)
         }
-        perform()
+        perform(&output)
     }
 
     @usableFromInline
-    func handle(_ request: SystemRequest<M>) {
+    func handle(_ request: SystemRequest<M>, into output: inout EngineOutput<M>) {
         switch request {
         case .status(let slot):
             let (queued, dropped, highWater, suspended) = mailbox.withLock {
@@ -547,10 +565,10 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
             _ = slot.resolve(.success(()))
         case .stop(let reason):
             engine.stop(reason, into: &output)
-            perform()
+            perform(&output)
         case .kill:
             engine.kill(into: &output)
-            perform()
+            perform(&output)
         case .linkedExit(let server, let reason):
             if trapsExits {
                 engine.receive(.exit(server, reason), into: &output)
@@ -560,7 +578,7 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
                 // An exit signal, not a message: the server ends at once, without `terminate` (as in OTP).
                 engine.kill(reason, into: &output)
             }
-            perform()
+            perform(&output)
         }
     }
 
@@ -571,20 +589,21 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     /// Runs once per handled message. The clock is read at most once here: the timeouts one message arms all start
     /// from the same instant, and no relative timeout starts before the handler that armed it ran.
     @inlinable
-    func perform() {
+    func perform(_ output: inout EngineOutput<M>) {
         var clock: Int64?
-        let commands = output.commands
         // Effects started by this batch of commands, with the index of the command that started each.
         var startedHere: [(token: UInt64, index: Int)] = []
-        for index in commands.indices {
-            switch commands[index] {
+        let count = output.commands.count
+        for index in 0..<count {
+            // Moved out, so that it is destroyed here, in specialized code (see `CommandBuffer`).
+            switch output.commands.take(index) {
             case .armTimer(let arm, let kind):
                 let node = timerNode(for: kind)
                 runtime.timers.arm(node, at: deadline(for: arm, clock: &clock), generation: arm.generation, target: self)
             case .cancelTimer(let kind):
                 // A cancel followed by a re-arm of the same timer (a state change re-arming the state timeout)
                 // is one re-arm: arming an armed node moves it.
-                if isRearmed(kind, after: index, in: commands) { continue }
+                if isRearmed(kind, after: index, in: output.commands) { continue }
                 if let node = existingTimerNode(for: kind) { runtime.timers.cancel(node) }
             case .startEffect(let effect):
                 startedHere.append((startEffect(effect), index))
@@ -613,11 +632,12 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
             let now = runtime.now
             for trace in output.traces { observer(Server<M>.Observation(server: id, time: now, event: trace)) }
         }
-        output.clear()
+        output.commands.removeTaken()
+        output.clearTraces()
     }
 
     @inlinable
-    func isRearmed(_ kind: TimeoutKind<M.Timer>, after index: Int, in commands: [EngineCommand<M>]) -> Bool {
+    func isRearmed(_ kind: TimeoutKind<M.Timer>, after index: Int, in commands: CommandBuffer<M>) -> Bool {
         var later = index + 1
         while later < commands.count {
             switch commands[later] {
@@ -727,7 +747,6 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
             return !mailbox.isFinishing
         }
         guard isFirst else { return }
-        perform()
         for node in delayedSends.values { runtime.timers.cancel(node) }
         runtime.timers.cancel(self)
         if let node = eventTimerNode { runtime.timers.cancel(node) }
