@@ -46,13 +46,20 @@ typealias ReplySlotBase = ReplyCell
 /// a type-erased value. The typed view is ``ReplySlot``; the value's type is guaranteed by ``Reply``.
 @usableFromInline
 final class ReplyCell: @unchecked Sendable {
-    // Safety: `owner` is set once, before the cell is shared (when the call is enqueued), and only read after;
-    // all other mutable state is inside `state`, a mutex.
+    // Safety: `owner` is set once, before the cell is shared (when the call is enqueued), and only read after.
+    // `outcome` is written once, under the lock, before `isPublished` is set with release ordering, and read only
+    // after `isPublished` was seen set with acquire ordering (or under the lock). All other mutable state is inside
+    // `state`, a mutex.
     @usableFromInline var owner: ServerID?
+
+    /// The outcome, once resolved: see the safety note.
+    @usableFromInline nonisolated(unsafe) var outcome: Result<ReplyValue, StateServerError>?
+    /// Set once `outcome` is written: a caller reads its reply back without taking the lock.
+    @usableFromInline let isPublished = Atomic<Bool>(false)
 
     @usableFromInline
     struct State {
-        @usableFromInline var result: Result<ReplyValue, StateServerError>?
+        @usableFromInline var isResolved = false
         @usableFromInline var continuations: [(token: UInt64, continuation: UnsafeContinuation<ReplyValue, any Error>)] = []
         @usableFromInline var observers: [@Sendable () -> Void] = []
         @usableFromInline var timeoutNode: CallTimeoutNode?
@@ -77,26 +84,30 @@ final class ReplyCell: @unchecked Sendable {
     @usableFromInline func fail(_ error: StateServerError) -> Bool { resolve(.failure(error)) }
 
     /// Whether the cell holds an outcome.
-    @usableFromInline var isResolved: Bool { state.withLock { $0.result != nil } }
+    @usableFromInline var isResolved: Bool { isPublished.load(ordering: .acquiring) }
 
     /// The outcome, type-erased.
-    @usableFromInline var erasedResult: Result<ReplyValue, StateServerError>? { state.withLock { $0.result } }
+    @usableFromInline var erasedResult: Result<ReplyValue, StateServerError>? {
+        isPublished.load(ordering: .acquiring) ? outcome : nil
+    }
 
     /// Records the outcome and wakes the waiters; false if an outcome was already recorded.
     @usableFromInline
     func resolve(_ result: Result<ReplyValue, StateServerError>) -> Bool {
-        let (accepted, continuations, observers, timeoutNode) = state.withLock { state in
-            guard state.result == nil else {
-                return (false, [(token: UInt64, continuation: UnsafeContinuation<ReplyValue, any Error>)](),
-                        [@Sendable () -> Void](), CallTimeoutNode?.none)
-            }
-            state.result = result
-            defer {
-                state.continuations = []
-                state.observers = []
-                state.timeoutNode = nil
-            }
-            return (true, state.continuations, state.observers, state.timeoutNode)
+        // The waiting parties are moved out only when there are any: the common resolve (an inline call's reply,
+        // nobody suspended yet) allocates nothing and copies no array.
+        var continuations: [(token: UInt64, continuation: UnsafeContinuation<ReplyValue, any Error>)] = []
+        var observers: [@Sendable () -> Void] = []
+        var timeoutNode: CallTimeoutNode?
+        let accepted = state.withLock { state -> Bool in
+            guard !state.isResolved else { return false }
+            state.isResolved = true
+            outcome = result
+            isPublished.store(true, ordering: .releasing)
+            if !state.continuations.isEmpty { swap(&continuations, &state.continuations) }
+            if !state.observers.isEmpty { swap(&observers, &state.observers) }
+            if state.timeoutNode != nil { swap(&timeoutNode, &state.timeoutNode) }
+            return true
         }
         guard accepted else { return false }
         if let timeoutNode { timeoutNode.service?.cancel(timeoutNode) }
@@ -121,7 +132,7 @@ final class ReplyCell: @unchecked Sendable {
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<ReplyValue, any Error>) in
                 let ready = state.withLock { state -> Result<ReplyValue, StateServerError>? in
-                    if let result = state.result { return result }
+                    if state.isResolved { return outcome }
                     // A task cancelled before this registration ran its cancellation handler already: end the
                     // wait now instead of waiting for an outcome.
                     if !abandonsOnCancel, Task.isCancelled {
@@ -154,7 +165,7 @@ final class ReplyCell: @unchecked Sendable {
     /// Runs `observer` once the cell is resolved (at once if it already is).
     func onResolve(_ observer: @escaping @Sendable () -> Void) {
         let runNow = state.withLock { state -> Bool in
-            if state.result != nil { return true }
+            if state.isResolved { return true }
             state.observers.append(observer)
             return false
         }
@@ -169,7 +180,7 @@ final class ReplyCell: @unchecked Sendable {
         let node = CallTimeoutNode(code: code, timeout: timeout, server: server)
         node.service = timers
         state.withLock { state in
-            guard state.result == nil else { return }
+            guard !state.isResolved else { return }
             state.timeoutNode = node
             let deadline = RuntimeInstant(nanoseconds: timers.now).advanced(by: timeout).nanoseconds
             timers.arm(node, at: deadline, generation: 0, target: self)
