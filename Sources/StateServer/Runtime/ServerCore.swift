@@ -43,7 +43,9 @@ struct Mailbox<M: StateMachine>: ~Copyable {
     @usableFromInline var messageCount: UInt32 = 0
     /// How many of `items` are system requests.
     @usableFromInline var systemCount: UInt32 = 0
-    @usableFromInline var status = Status.idle
+    /// `running` from the start: the starter owns a new server until ``ServerCore/completeStart(_:)`` releases it
+    /// (a timer the start arms may fire before that and must only queue).
+    @usableFromInline var status = Status.running
     @usableFromInline var isSuspended = false
     /// Whether the server has ended. Its reason is the engine's, written once before this is set under the lock
     /// and never changed after, so any thread that saw this under the lock may read it.
@@ -255,7 +257,6 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     /// the new server until this returns).
     @inlinable
     func completeStart(_ actions: [Action<M>]) {
-        mailbox.withLock { $0.status = .running }
         withOutput { output in
             engine.enterInitialState(actions, into: &output)
             perform(&output)

@@ -13,7 +13,9 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
     private let lock = ConditionLock()
     private let origin: Int64
     @exclusivity(unchecked) private var heads = [TimerNode?](repeating: nil, count: WheelTimerService.slotCount)
-    @exclusivity(unchecked) private var tails = [TimerNode?](repeating: nil, count: WheelTimerService.slotCount)
+    /// The last node of each slot, unretained: it is held by `heads` or by its predecessor's `next`, and removed
+    /// from here when unlinked (a retained tail cost a retain and release on every arm).
+    @exclusivity(unchecked) private var tails = [Unmanaged<TimerNode>?](repeating: nil, count: WheelTimerService.slotCount)
     @exclusivity(unchecked) private var occupied = [UInt64](repeating: 0, count: WheelTimerService.slotCount / 64)
     private var armedCount = 0
     /// The last tick whose slot was processed.
@@ -83,16 +85,21 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
     private func link(_ node: TimerNode, slot: Int) {
         node.position = Int32(slot)
         node.next = nil
-        node.previous = tails[slot]
-        if let tail = tails[slot] { tail.next = node } else { heads[slot] = node }
-        tails[slot] = node
+        let tail = tails[slot]?.takeUnretainedValue()
+        node.previous = tail
+        if let tail { tail.next = node } else { heads[slot] = node }
+        tails[slot] = Unmanaged.passUnretained(node)
         occupied[slot >> 6] |= 1 << UInt64(slot & 63)
     }
 
     private func unlink(_ node: TimerNode) {
         let slot = Int(node.position)
         if let previous = node.previous { previous.next = node.next } else { heads[slot] = node.next }
-        if let next = node.next { next.previous = node.previous } else { tails[slot] = node.previous }
+        if let next = node.next {
+            next.previous = node.previous
+        } else {
+            tails[slot] = node.previous.map { Unmanaged.passUnretained($0) }
+        }
         node.next = nil
         node.previous = nil
         node.position = -1
