@@ -50,10 +50,12 @@ final class ReplyCell: @unchecked Sendable {
     // `outcome` is written once, under the lock, before `isPublished` is set with release ordering, and read only
     // after `isPublished` was seen set with acquire ordering (or under the lock). All other mutable state is inside
     // `state`, a mutex.
-    @usableFromInline var owner: ServerID?
+    // Both are class properties read on every call: their dynamic exclusivity checks (a thread-local access set)
+    // are off, the safety note above is what orders the accesses.
+    @usableFromInline @exclusivity(unchecked) var owner: ServerID?
 
     /// The outcome, once resolved: see the safety note.
-    @usableFromInline nonisolated(unsafe) var outcome: Result<ReplyValue, StateServerError>?
+    @usableFromInline @exclusivity(unchecked) nonisolated(unsafe) var outcome: Result<ReplyValue, StateServerError>?
     /// Set once `outcome` is written: a caller reads its reply back without taking the lock.
     @usableFromInline let isPublished = Atomic<Bool>(false)
 
