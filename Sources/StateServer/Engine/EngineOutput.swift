@@ -104,8 +104,6 @@ struct CommandBuffer<M: StateMachine> {
         capacity = room.count
     }
 
-    @inlinable var isEmpty: Bool { count == 0 }
-
     @inlinable
     mutating func append(_ command: EngineCommand<M>) {
         if count == capacity { spill() }
