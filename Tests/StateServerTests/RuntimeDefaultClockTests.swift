@@ -155,6 +155,28 @@ private struct RuntimeSlowpoke: StateMachine {
     }
 
     @Test(.timeLimit(.minutes(1)))
+    func aCallToAServerWaitingForAWorkerDrainsItOnTheCallersThread() async throws {
+        // The runtime's only worker is stuck in another server's handler, so a server made busy by casts waits in
+        // the run queue: a call to it claims it and drains it itself, in order, instead of waiting for the worker.
+        let runtime = Runtime(workers: 1)
+        let entered = RuntimeGate()
+        let latch = RuntimeBlockingLatch()
+        let slowpoke = try runtime.start(RuntimeSlowpoke(entered: entered, latch: latch))
+        try slowpoke.cast(.block)
+        await entered.wait()
+        let server = try runtime.start(RuntimeProbe())
+        try server.cast(.note("first"))
+        try server.cast(.note("second"))
+        #expect(try await server.call(timeout: .seconds(30)) { .log($0) } == ["cast:first", "cast:second"])
+        // The worker, once free, finds the server's run-queue entry claimed and leaves it alone; the server goes on.
+        latch.open()
+        try server.cast(.note("third"))
+        #expect(try await server.call(timeout: .seconds(30)) { .log($0) } == ["cast:first", "cast:second", "cast:third"])
+        try await slowpoke.stop(timeout: .seconds(30))
+        try await server.stop(timeout: .seconds(30))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
     func stopTimesOutWhileTheHandlerRunsAndTheServerEndsOnceItReturns() async throws {
         let runtime = Runtime()
         let entered = RuntimeGate()

@@ -93,7 +93,7 @@ public final class Runtime: Sendable {
                 id: id, runtime: self, machine: machine, state: state, data: data, options: options
             ) { core, timer, generation in
                 if let timer { return core.enqueueTimerFire(timer, generation: generation) }
-                return core.drain(budget: ServerCore<M>.batchSize)
+                return core.runClaimingBatch()
             }
             core.completeStart(actions)
             settle()

@@ -91,6 +91,8 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
             throw StateServerError(.mailboxFull, "the mailbox of \(self) is full")
         case .runInline:
             core.drain(first: message, budget: ServerCore<M>.batchSize)
+        case .drainQueued:
+            core.drainClaimed()
         case .queued:
             break
         }
@@ -128,7 +130,7 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
         switch core.enqueue(message) {
         case .dead: throw StateServerError(.noSuchServer, "\(self) has ended", exitReason: core.exitReason)
         case .full: throw StateServerError(.mailboxFull, "the mailbox of \(self) is full")
-        case .dropped, .queued, .runInline: break
+        case .dropped, .queued, .runInline, .drainQueued: break
         }
         core.runtime.settle()
     }

@@ -35,6 +35,9 @@ enum SystemRequest<M: StateMachine>: Sendable {
 /// The part of a server shared between threads, guarded by the server's lock.
 @usableFromInline
 struct Mailbox<M: StateMachine>: ~Copyable {
+    /// `idle`: nobody owns the server and it has no work. `scheduled`: it is in the run queue and nobody owns it
+    /// yet; the first to claim it under the lock (a worker, or a caller that drains it itself) becomes its owner.
+    /// `running`: owned.
     @usableFromInline enum Status { case idle, scheduled, running }
 
     /// Messages and system requests in arrival order (as `sys` messages share a process's mailbox in OTP).
@@ -163,6 +166,9 @@ enum EnqueueResult {
     /// Not queued: the caller took ownership of the idle server and must hand the message to
     /// ``ServerCore/drain(first:budget:)`` now.
     case runInline
+    /// Queued behind others, and the caller took ownership of the server, which was waiting in the run queue for
+    /// a worker: it must drain it now (``ServerCore/drainClaimed()``).
+    case drainQueued
 }
 
 /// A server's engine hosted in the runtime: the mailbox, the drain loop, and the bridge from engine commands to
@@ -270,8 +276,9 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
 
     // MARK: Sending
 
-    /// Puts `message` in the mailbox. With `allowInline` and an idle server on a runtime that allows it, the caller
-    /// becomes the owner and must call ``drain(budget:)``.
+    /// Puts `message` in the mailbox. With `allowInline` on a runtime that allows it, a caller that finds the server
+    /// idle, or waiting in the run queue with no worker on it yet, becomes the owner and drains it on its own thread
+    /// (``EnqueueResult/runInline``, ``EnqueueResult/drainQueued``): no hand-off to a worker and back.
     @inlinable
     func enqueue(_ message: Message<M>, allowInline: Bool = false, bypassCapacity: Bool = false) -> EnqueueResult {
         let inline = allowInline && runtime.scheduler.allowsInlineDrain
@@ -311,9 +318,19 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
             mailbox.items.append(.message(message))
             mailbox.messageCount += 1
             if mailbox.messageCount > mailbox.highWaterMark { mailbox.highWaterMark = mailbox.messageCount }
-            guard mailbox.status == .idle, !mailbox.isSuspended else { return .result(.queued) }
-            mailbox.status = .scheduled
-            return .schedule
+            if mailbox.isSuspended { return .result(.queued) }
+            switch mailbox.status {
+            case .idle:
+                mailbox.status = .scheduled
+                return .schedule
+            case .scheduled where inline:
+                // Busy, but no worker has taken it yet: the caller drains it (its run-queue entry goes stale, and the
+                // worker that reaches it finds it claimed).
+                mailbox.status = .running
+                return .result(.drainQueued)
+            case .scheduled, .running:
+                return .result(.queued)
+            }
         }
     }
 
@@ -380,8 +397,26 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     @usableFromInline
     enum Next {
         case idle
+        /// A run-queue entry found the server claimed by someone else, or already idle: nothing to do.
+        case claimedElsewhere
         case message(Message<M>)
         case system(SystemRequest<M>)
+    }
+
+    /// A worker's turn with the server it took from the run queue: claims it (unless a caller drained it meanwhile)
+    /// and drains a batch. Returns true when work remains and the server stays scheduled.
+    @inlinable
+    func runClaimingBatch() -> Bool {
+        withDrainBuffers { taken, output in
+            drain(budget: Self.batchSize, claiming: true, taken: taken, output: &output)
+        }
+    }
+
+    /// Drains a server the caller claimed from the run queue (``EnqueueResult/drainQueued``), handing it back to the
+    /// scheduler if work remains.
+    @inlinable
+    func drainClaimed() {
+        if drain(budget: Self.batchSize) { runtime.scheduler.schedule(self) }
     }
 
     /// Handles `message` as the owner (it was not queued) on the caller's thread, then drains as
@@ -394,7 +429,7 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
                 finish()
                 return false
             }
-            return drain(budget: budget - 1, taken: taken, output: &output)
+            return drain(budget: budget - 1, claiming: false, taken: taken, output: &output)
         }
         if hasWork { runtime.scheduler.schedule(self) }
     }
@@ -406,7 +441,7 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     /// taken under one lock, so a busy server does not contend with its senders for every message.
     @inlinable
     func drain(budget: Int) -> Bool {
-        withDrainBuffers { taken, output in drain(budget: budget, taken: taken, output: &output) }
+        withDrainBuffers { taken, output in drain(budget: budget, claiming: false, taken: taken, output: &output) }
     }
 
     /// Runs `body` with the stack buffers of one drain: room for the messages taken ahead (they are moved in and
@@ -431,8 +466,13 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
         }
     }
 
+    /// The drain loop. With `claiming`, the caller is a run-queue entry that must first claim the server (a
+    /// scheduled server becomes running); otherwise the caller owns it already.
     @inlinable
-    func drain(budget: Int, taken: UnsafeMutablePointer<Message<M>>, output: inout EngineOutput<M>) -> Bool {
+    func drain(
+        budget: Int, claiming: Bool, taken: UnsafeMutablePointer<Message<M>>, output: inout EngineOutput<M>
+    ) -> Bool {
+        var mustClaim = claiming
         var remaining = budget
         var takenCount = 0
         var nextTaken = 0
@@ -445,6 +485,10 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
                 nextTaken = 0
                 takenCount = 0
                 next = mailbox.withLock { mailbox -> Next in
+                    if mustClaim {
+                        guard mailbox.status == .scheduled else { return .claimedElsewhere }
+                        mailbox.status = .running
+                    }
                     if !mailbox.isSuspended, let item = mailbox.items.popFirst() {
                         switch item {
                         case .message(let message):
@@ -472,9 +516,10 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
                     return .idle
                 }
             }
+            mustClaim = false
             switch next {
-            case .idle:
-                // Ownership was handed back under the lock: no owner state may be touched from here on.
+            case .idle, .claimedElsewhere:
+                // Ownership was handed back under the lock, or never taken: no owner state may be touched.
                 return false
             case .message(let message):
                 handle(message, into: &output)
