@@ -91,6 +91,70 @@ import Testing
         #expect(wheel.armedTimerCount == 0)
         wheel.shutdown()
     }
+
+    /// The wheel's timeline in milliseconds (its tick).
+    private static func ms(_ milliseconds: Int64) -> Int64 { milliseconds * 1_000_000 }
+
+    @Test func aTimerReArmedLaterFiresOnceAtItsNewDeadlineWithItsNewGeneration() {
+        let wheel = WheelTimerService(scheduler: WorkerPool(workers: 1), startsThread: false)
+        let node = TimerNode()
+        let target = Target()
+        wheel.arm(node, at: Self.ms(5), generation: 1, target: target)
+        // Later: recorded only; the node waits in the slot of tick 5 and is moved on from there.
+        wheel.arm(node, at: Self.ms(20), generation: 2, target: target)
+        wheel.arm(node, at: Self.ms(20), generation: 3, target: target)
+        #expect(wheel.armedTimerCount == 1)
+        #expect(wheel.advance(toTick: 10).isEmpty)
+        #expect(wheel.advance(toTick: 19).isEmpty)
+        let fired = wheel.advance(toTick: 20)
+        #expect(fired.count == 1)
+        #expect(fired.first?.node === node && fired.first?.generation == 3)
+        #expect(wheel.armedTimerCount == 0)
+        #expect(wheel.advance(toTick: 30).isEmpty)
+    }
+
+    @Test func aTimerReArmedEarlierMovesToItsNewSlotAtOnce() {
+        let wheel = WheelTimerService(scheduler: WorkerPool(workers: 1), startsThread: false)
+        let node = TimerNode()
+        let target = Target()
+        wheel.arm(node, at: Self.ms(30), generation: 1, target: target)
+        wheel.arm(node, at: Self.ms(12), generation: 2, target: target)
+        #expect(wheel.advance(toTick: 11).isEmpty)
+        #expect(wheel.advance(toTick: 12).map(\.generation) == [2])
+        #expect(wheel.advance(toTick: 40).isEmpty)
+    }
+
+    @Test func aTimerReArmedMoreThanARevolutionLaterWaitsForItsRound() {
+        let wheel = WheelTimerService(scheduler: WorkerPool(workers: 1), startsThread: false)
+        let node = TimerNode()
+        let other = TimerNode()
+        let target = Target()
+        wheel.arm(node, at: Self.ms(7), generation: 1, target: target)
+        // Two revolutions and three ticks later: the same slot as tick 10, passed over twice.
+        let far: Int64 = 7 + 2 * 4_096 + 3
+        wheel.arm(node, at: Self.ms(far), generation: 2, target: target)
+        wheel.arm(other, at: Self.ms(10), generation: 9, target: target)
+        #expect(wheel.advance(toTick: 10).map(\.generation) == [9])
+        var tick: Int64 = 10
+        while tick + 4_000 < far {
+            tick += 4_000
+            #expect(wheel.advance(toTick: tick).isEmpty)
+        }
+        #expect(wheel.advance(toTick: far - 1).isEmpty)
+        #expect(wheel.advance(toTick: far).map(\.generation) == [2])
+        #expect(wheel.armedTimerCount == 0)
+    }
+
+    @Test func aCancelledReArmedTimerNeverFires() {
+        let wheel = WheelTimerService(scheduler: WorkerPool(workers: 1), startsThread: false)
+        let node = TimerNode()
+        let target = Target()
+        wheel.arm(node, at: Self.ms(5), generation: 1, target: target)
+        wheel.arm(node, at: Self.ms(9), generation: 2, target: target)
+        wheel.cancel(node)
+        #expect(wheel.armedTimerCount == 0)
+        #expect(wheel.advance(toTick: 20).isEmpty)
+    }
 }
 
 @Suite struct WorkerPoolBatchTests {

@@ -12,7 +12,8 @@ class TimerNode: @unchecked Sendable {
     @exclusivity(unchecked) var target: AnyObject?
     /// What the target is told; bumped by each arm so a fire collected just before a re-arm is recognisable.
     @exclusivity(unchecked) var generation: UInt64 = 0
-    /// The tick of the wheel the node is due at (the manual heap keeps its deadlines itself).
+    /// The tick of the wheel the node is due at; its slot may be an earlier one (see ``WheelTimerService``). The
+    /// manual heap keeps its deadlines itself.
     @exclusivity(unchecked) var deadline: Int64 = 0
     /// Wheel links.
     @exclusivity(unchecked) var next: TimerNode?

@@ -4,6 +4,10 @@
 /// Arming, re-arming and cancelling are O(1) (intrusive doubly linked slots). Timers fire at or up to about one
 /// tick after their deadline, in insertion order within a tick. A timer further out than one revolution
 /// (4.096 s) stays in its slot and is passed over until its round comes.
+///
+/// Re-arming a timer to the same deadline or a later one (a state timeout restarted on every transition) only
+/// records the new deadline: the node stays in the slot of the earlier one, and the thread moves it on when it
+/// reaches that slot. A node is therefore always in a slot that comes up at or before its deadline.
 final class WheelTimerService: TimerService, @unchecked Sendable {
     // Safety: all mutable state is guarded by `lock`; targets are called after it is released.
     private static let slotCount = 4096
@@ -30,25 +34,36 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
     /// many fire in one tick, few enough that workers start on the first ones while the rest are enqueued.
     private static let scheduleBatch = 128
 
-    init(scheduler: any Scheduler) {
+    /// A wheel handing fired timers' servers to `scheduler`. Without `startsThread` (tests) no thread ever runs it:
+    /// the test moves it with ``advance(toTick:)``.
+    init(scheduler: any Scheduler, startsThread: Bool = true) {
         origin = monotonicNanoseconds()
         self.scheduler = scheduler
+        threadStarted = !startsThread
     }
 
     var now: Int64 { monotonicNanoseconds() &- origin }
 
     func arm(_ node: TimerNode, at deadline: Int64, generation: UInt64, target: AnyObject) {
+        // Saturate: a deadline past the end of the timeline (hundreds of years away) stays at its end.
+        let (rounded, overflow) = deadline.addingReportingOverflow(Self.tickNanoseconds - 1)
+        let requested = (overflow ? Int64.max : rounded) / Self.tickNanoseconds
         lock.lock()
+        let tick = Swift.max(requested, currentTick + 1)
+        // Assigned only when it changes: re-arming for the same server costs no retain and release.
+        if node.target !== target { node.target = target }
+        node.generation = generation
         if node.isArmed {
+            if tick >= node.deadline {
+                // Later (or the same): the node's slot comes up first, and the thread moves it on from there.
+                node.deadline = tick
+                lock.unlock()
+                return
+            }
             unlink(node)
             armedCount -= 1
         }
-        // Saturate: a deadline past the end of the timeline (hundreds of years away) stays at its end.
-        let (rounded, overflow) = deadline.addingReportingOverflow(Self.tickNanoseconds - 1)
-        let tick = Swift.max((overflow ? Int64.max : rounded) / Self.tickNanoseconds, currentTick + 1)
         node.deadline = tick
-        node.generation = generation
-        node.target = target
         link(node, slot: Int(tick & Int64(Self.mask)))
         armedCount += 1
         let mustStart = !threadStarted
@@ -120,6 +135,43 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
         return Int64(Self.slotCount)
     }
 
+    /// With the lock held: processes the slots of every tick since the last processed one through `nowTick` (a
+    /// revolution at most), unlinking the due timers into `fired` and moving re-armed ones on to the slot of their
+    /// deadline.
+    private func collect(through nowTick: Int64, into fired: inout [(AnyObject, TimerNode, UInt64)]) {
+        let lastTick = Swift.min(nowTick, currentTick + Int64(Self.slotCount))
+        var tick = currentTick + 1
+        while tick <= lastTick {
+            let slot = Int(tick & Int64(Self.mask))
+            var node = heads[slot]
+            while let current = node {
+                node = current.next
+                if current.deadline <= nowTick {
+                    unlink(current)
+                    armedCount -= 1
+                    if let target = current.target {
+                        fired.append((target, current, current.generation))
+                        current.target = nil
+                    }
+                } else if case let due = Int(current.deadline & Int64(Self.mask)), due != slot {
+                    // Re-armed later since it was linked here: on to the slot of its deadline.
+                    unlink(current)
+                    link(current, slot: due)
+                }
+            }
+            tick += 1
+        }
+        currentTick = Swift.max(currentTick, nowTick)
+    }
+
+    /// Moves a wheel made without a thread to `tick` (at most a revolution past the last one), returning the timers
+    /// that fired, in order, with their generations, without telling their targets.
+    func advance(toTick tick: Int64) -> [(node: TimerNode, generation: UInt64)] {
+        var fired: [(AnyObject, TimerNode, UInt64)] = []
+        lock.withLock { collect(through: tick, into: &fired) }
+        return fired.map { ($0.1, $0.2) }
+    }
+
     private func run() {
         var fired: [(AnyObject, TimerNode, UInt64)] = []
         var busy: [any Schedulable] = []
@@ -138,26 +190,7 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
                 if sleep > 0 { lock.wait(nanoseconds: sleep) }
                 continue
             }
-            // Process every tick that has passed (a full revolution at most).
-            let lastTick = Swift.min(nowTick, currentTick + Int64(Self.slotCount))
-            var tick = currentTick + 1
-            while tick <= lastTick {
-                let slot = Int(tick & Int64(Self.mask))
-                var node = heads[slot]
-                while let current = node {
-                    node = current.next
-                    if current.deadline <= nowTick {
-                        unlink(current)
-                        armedCount -= 1
-                        if let target = current.target {
-                            fired.append((target, current, current.generation))
-                            current.target = nil
-                        }
-                    }
-                }
-                tick += 1
-            }
-            currentTick = nowTick
+            collect(through: nowTick, into: &fired)
             wakeTick = .max
             if !fired.isEmpty {
                 lock.unlock()
