@@ -19,6 +19,19 @@ import Testing
         try await server.stop()
     }
 
+    @Test func durationsConvertToWholeNanosecondsTruncatingAndSaturating() {
+        // Under about nine seconds the attoseconds fit in 64 bits (the fast path); above, the components are used.
+        #expect(Duration.seconds(1).nanoseconds == 1_000_000_000)
+        #expect(Duration.milliseconds(-1_500).nanoseconds == -1_500_000_000)
+        #expect((Duration.nanoseconds(7) + .init(secondsComponent: 0, attosecondsComponent: 999_999_999)).nanoseconds == 7)
+        #expect((Duration.nanoseconds(-7) - .init(secondsComponent: 0, attosecondsComponent: 999_999_999)).nanoseconds == -7)
+        #expect(Duration.seconds(9).nanoseconds == 9_000_000_000)
+        #expect(Duration.seconds(10).nanoseconds == 10_000_000_000)
+        #expect(Duration.seconds(-3_600).nanoseconds == -3_600_000_000_000)
+        #expect(Duration.seconds(Int64.max).nanoseconds == .max)
+        #expect(Duration.seconds(Int64.min).nanoseconds == .min)
+    }
+
     @Test func hugeDurationsPrint() {
         #expect("\(TimeoutTime.after(.seconds(Int64.min)))".hasPrefix("after(-"))
         #expect("\(TimeoutTime.after(.seconds(Int64.max)))".hasPrefix("after("))

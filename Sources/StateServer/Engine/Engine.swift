@@ -202,15 +202,20 @@ struct Engine<M: StateMachine>: Sendable {
     @usableFromInline
     struct Pending {
         @usableFromInline var postpone = false
-        @usableFromInline var nextEvents: [Event<M>] = []
+        /// Inserted events, `nil` until the first (a `nil` array is destroyed without a call into the runtime).
+        @usableFromInline var nextEvents: [Event<M>]?
         /// The first timeout action, inline (most transitions have at most one), then the others.
         /// `(operation, kind)`: the operation first, so the pair packs into fewer words.
         @usableFromInline var firstTimeout: (TimeoutOperation<M.Timeout>, TimeoutKind<M.Timer>)?
-        @usableFromInline var moreTimeouts: [(TimeoutOperation<M.Timeout>, TimeoutKind<M.Timer>)] = []
+        @usableFromInline var moreTimeouts: [(TimeoutOperation<M.Timeout>, TimeoutKind<M.Timer>)]?
         @inlinable init() {}
 
         @inlinable mutating func addTimeout(_ kind: TimeoutKind<M.Timer>, _ operation: TimeoutOperation<M.Timeout>) {
-            if firstTimeout == nil { firstTimeout = (operation, kind) } else { moreTimeouts.append((operation, kind)) }
+            if firstTimeout == nil {
+                firstTimeout = (operation, kind)
+            } else {
+                moreTimeouts = (moreTimeouts ?? []) + [(operation, kind)]
+            }
         }
     }
 
@@ -222,7 +227,7 @@ struct Engine<M: StateMachine>: Sendable {
     /// runtime's value witnesses even in code specialized for the machine; each part alone travels in registers.
     @inlinable mutating func transition(
         after event: Event<M>?, from oldState: M.State, _ target: Transition<M>.Target, _ firstAction: Action<M>?,
-        _ moreActions: [Action<M>], isInitial: Bool, into output: inout EngineOutput<M>
+        _ moreActions: ActionList<M>?, isInitial: Bool, into output: inout EngineOutput<M>
     ) {
         var pending = Pending()
         let isRepeat: Bool
@@ -270,14 +275,12 @@ struct Engine<M: StateMachine>: Sendable {
             output.commands.append(.cancelStateEffects(startedFrom: firstCommand))
         }
         // Step 5: any processed event cancels the event timeout.
-        if event != nil { cancelTimer(.event, into: &output) }
+        if event != nil, eventTimer != nil { cancelTimer(.event, into: &output) }
         // Step 6: timeouts. Per kind only the last action counts (across the event and its enter calls); those
         // are applied in action order (restarting a pending zero timeout moves it to the back of the zero queue).
         if let first = pending.firstTimeout {
-            if pending.moreTimeouts.isEmpty {
-                apply(first.0, to: first.1, into: &output)
-            } else {
-                let all = [first] + pending.moreTimeouts
+            if let moreTimeouts = pending.moreTimeouts {
+                let all = [first] + moreTimeouts
                 for index in all.indices {
                     var isLast = true
                     var later = index + 1
@@ -287,10 +290,12 @@ struct Engine<M: StateMachine>: Sendable {
                     }
                     if isLast { apply(all[index].0, to: all[index].1, into: &output) }
                 }
+            } else {
+                apply(first.0, to: first.1, into: &output)
             }
         }
         // Step 7: inserted events go first, first action first.
-        if !pending.nextEvents.isEmpty { queue.prepend(contentsOf: pending.nextEvents) }
+        if let nextEvents = pending.nextEvents { queue.prepend(contentsOf: nextEvents) }
     }
 
     /// Makes the state-enter call(s) for the current state; false if the machine stopped.
@@ -338,15 +343,16 @@ struct Engine<M: StateMachine>: Sendable {
 
     /// Processes actions into `pending`; returns an exit reason if an action is invalid there.
     @inlinable mutating func process(
-        _ firstAction: Action<M>?, _ moreActions: [Action<M>], isEnterCall: Bool, into pending: inout Pending,
+        _ firstAction: Action<M>?, _ moreActions: ActionList<M>?, isEnterCall: Bool, into pending: inout Pending,
         output: inout EngineOutput<M>
     ) -> ExitReason? {
         guard let firstAction else { return nil }
         if let failure = process(firstAction, isEnterCall: isEnterCall, into: &pending, output: &output) {
             return failure
         }
-        for action in moreActions {
-            if let failure = process(action, isEnterCall: isEnterCall, into: &pending, output: &output) {
+        guard let moreActions else { return nil }
+        for index in 0..<moreActions.count {
+            if let failure = process(moreActions[index], isEnterCall: isEnterCall, into: &pending, output: &output) {
                 return failure
             }
         }
@@ -369,7 +375,7 @@ struct Engine<M: StateMachine>: Sendable {
             if isEnterCall {
                 return invalidAction("nextEvent(\(event)) in the state-enter call of \(state); enter calls cannot insert events")
             }
-            pending.nextEvents.append(event)
+            if pending.nextEvents == nil { pending.nextEvents = [event] } else { pending.nextEvents!.append(event) }
         case .timeout(let operation, let kind):
             // Validated here, like every action, so nothing after an invalid one runs (§1.7).
             if case .set(.after(let duration), _) = operation, duration < .zero {

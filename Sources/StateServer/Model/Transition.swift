@@ -7,7 +7,7 @@
 /// return .stop(.normal)
 /// ```
 ///
-/// A transition with no action or one action allocates nothing; more actions are kept in an array.
+/// A transition with no action or one action allocates nothing; more actions are kept in one heap block.
 public struct Transition<M: StateMachine>: Sendable {
     @usableFromInline
     enum Target: Sendable {
@@ -21,25 +21,28 @@ public struct Transition<M: StateMachine>: Sendable {
     @usableFromInline let target: Target
     /// The first action, stored inline.
     @usableFromInline let firstAction: Action<M>?
-    /// The actions after the first.
-    @usableFromInline let moreActions: [Action<M>]
+    /// The actions after the first, if any. (A class reference rather than an array: the engine destroys a
+    /// handler's result in code specialized for the machine, where an array of actions would still be destroyed
+    /// through the runtime's value witnesses, on every event.)
+    // Safety: the list is immutable once made (`ManagedBuffer` cannot declare that itself).
+    @usableFromInline nonisolated(unsafe) let moreActions: ActionList<M>?
 
-    @inlinable init(_ target: Target, first: Action<M>? = nil, more: [Action<M>] = []) {
+    @inlinable init(_ target: Target, first: Action<M>? = nil) {
         self.target = target
         self.firstAction = first
-        self.moreActions = more
+        self.moreActions = nil
     }
 
     @inlinable init(_ target: Target, _ actions: [Action<M>]) {
         self.target = target
         self.firstAction = actions.first
-        self.moreActions = actions.count > 1 ? Array(actions.dropFirst()) : []
+        self.moreActions = actions.count > 1 ? ActionList.make(actions.dropFirst()) : nil
     }
 
     /// Every action, in order.
     @usableFromInline var actions: [Action<M>] {
         guard let firstAction else { return [] }
-        return [firstAction] + moreActions
+        return [firstAction] + (moreActions?.elements ?? [])
     }
 
     /// Moves to `state` (a state change if it differs from the current one).
@@ -82,5 +85,40 @@ public struct Transition<M: StateMachine>: Sendable {
     /// the replies reach their callers before `terminate` runs.
     @inlinable public static func stopAndReply(_ reason: ExitReason, _ replies: Action<M>...) -> Transition {
         Transition(.stopAndReply(reason, replies))
+    }
+}
+
+/// The actions of a transition after its first: immutable, in one heap block (header and elements together).
+@usableFromInline
+final class ActionList<M: StateMachine>: ManagedBuffer<Int, Action<M>> {
+    /// A list holding `actions` (at least one).
+    @inlinable
+    static func make<C: Collection>(_ actions: C) -> ActionList where C.Element == Action<M> {
+        let list = unsafeDowncast(
+            ActionList.create(minimumCapacity: actions.count) { _ in actions.count }, to: ActionList.self)
+        list.withUnsafeMutablePointerToElements { elements in
+            var next = elements
+            for action in actions {
+                next.initialize(to: action)
+                next += 1
+            }
+        }
+        return list
+    }
+
+    /// The number of actions.
+    @inlinable var count: Int { header }
+
+    /// The action at `index` (`0..<count`).
+    @inlinable subscript(index: Int) -> Action<M> { withUnsafeMutablePointerToElements { $0[index] } }
+
+    /// The actions, in order.
+    @usableFromInline var elements: [Action<M>] {
+        withUnsafeMutablePointerToElements { Array(UnsafeBufferPointer(start: $0, count: header)) }
+    }
+
+    @inlinable
+    deinit {
+        _ = withUnsafeMutablePointerToElements { $0.deinitialize(count: header) }
     }
 }

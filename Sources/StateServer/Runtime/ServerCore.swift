@@ -636,6 +636,8 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     /// from the same instant, and no relative timeout starts before the handler that armed it ran.
     @inlinable
     func perform(_ output: inout EngineOutput<M>) {
+        // Most steps (a cast that only updates data, a call answered at once) leave nothing to do.
+        if output.commands.count == 0 && output.recordedTraces == nil { return }
         var clock: Int64?
         // Effects started by this batch of commands, with the index of the command that started each.
         var startedHere: [(token: UInt64, index: Int)] = []
