@@ -247,6 +247,17 @@ import Testing
         pool.shutdown()
     }
 
+    @Test(.timeLimit(.minutes(1))) func jobsTakenSeveralAtATimeWithWorkLeftRunAgainUntilDone() async {
+        // Enough jobs that the workers take them from the run queue in batches, each asking for more runs.
+        let pool = WorkerPool(workers: 2)
+        let tally = Tally(expected: 200 * 6)
+        let jobs = (0..<200).map { _ in Busy(tally: tally, more: 5) }
+        pool.schedule(contentsOf: jobs)
+        await tally.wait()
+        #expect(jobs.allSatisfy { $0.runs == 6 })
+        pool.shutdown()
+    }
+
     @Test func theManualSchedulerPutsAJobWithWorkLeftBehindTheWaitingOnes() {
         final class Order: Sendable { let names = Locked<[String]>([]) }
         final class Step: Schedulable, @unchecked Sendable {

@@ -104,10 +104,31 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
         }
     }
 
+    /// The most jobs a worker takes from the run queue under one lock, when the queue is long enough to leave as
+    /// many for every other worker (a burst of fired timers makes thousands of servers busy at once).
+    private static let takeLimit = 16
+
     private func work() {
+        withUnsafeTemporaryAllocation(of: (any Schedulable).self, capacity: Self.takeLimit) { taken in
+            work(taken: taken.baseAddress!)
+        }
+    }
+
+    private func work(taken: UnsafeMutablePointer<any Schedulable>) {
         lock.lock()
         while true {
-            if var job = queue.popFirst() {
+            if queue.count > 2 * workerCount {
+                let count = Swift.min(Self.takeLimit, queue.count / workerCount)
+                for index in 0..<count { (taken + index).initialize(to: queue.popFirst()!) }
+                queuedJobs.subtract(count, ordering: .relaxed)
+                lock.unlock()
+                for index in 0..<count {
+                    // Each job's turn ends after one batch: the others taken with it are waiting.
+                    let job = (taken + index).move()
+                    if job.runScheduled() { schedule(job) }
+                }
+                lock.lock()
+            } else if var job = queue.popFirst() {
                 queuedJobs.subtract(1, ordering: .relaxed)
                 lock.unlock()
                 // A job with work left after its batch runs again on this thread while nobody else waits (no

@@ -149,10 +149,8 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
                 if current.deadline <= nowTick {
                     unlink(current)
                     armedCount -= 1
-                    if let target = current.target {
-                        fired.append((target, current, current.generation))
-                        current.target = nil
-                    }
+                    // Moved out of the node (no retain and release).
+                    if let target = current.target.take() { fired.append((target, current, current.generation)) }
                 } else if case let due = Int(current.deadline & Int64(Self.mask)), due != slot {
                     // Re-armed later since it was linked here: on to the slot of its deadline.
                     unlink(current)
