@@ -91,8 +91,8 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
             throw StateServerError(.mailboxFull, "the mailbox of \(self) is full")
         case .runInline:
             core.drain(first: message, budget: ServerCore<M>.batchSize)
-        case .drainQueued:
-            core.drainClaimed()
+        case .drainQueued(let items):
+            core.drainClaimed(items: items)
         case .queued:
             break
         }

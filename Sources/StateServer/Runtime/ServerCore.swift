@@ -167,8 +167,9 @@ enum EnqueueResult {
     /// ``ServerCore/drain(first:budget:)`` now.
     case runInline
     /// Queued behind others, and the caller took ownership of the server, which was waiting in the run queue for
-    /// a worker: it must drain it now (``ServerCore/drainClaimed()``).
-    case drainQueued
+    /// a worker: it must drain it now, `items` of its mailbox (its own message last), with
+    /// ``ServerCore/drainClaimed(items:)``.
+    case drainQueued(items: Int)
 }
 
 /// A server's engine hosted in the runtime: the mailbox, the drain loop, and the bridge from engine commands to
@@ -327,7 +328,7 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
                 // Busy, but no worker has taken it yet: the caller drains it (its run-queue entry goes stale, and the
                 // worker that reaches it finds it claimed).
                 mailbox.status = .running
-                return .result(.drainQueued)
+                return .result(.drainQueued(items: Int(mailbox.messageCount) + Int(mailbox.systemCount)))
             case .scheduled, .running:
                 return .result(.queued)
             }
@@ -412,11 +413,12 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
         }
     }
 
-    /// Drains a server the caller claimed from the run queue (``EnqueueResult/drainQueued``), handing it back to the
-    /// scheduler if work remains.
+    /// Drains a server the caller claimed from the run queue (``EnqueueResult/drainQueued(items:)``): the `items`
+    /// up to and including the caller's own (at most a batch), no more, so that a caller does only the work it would
+    /// have waited for; then hands the server back to the scheduler if work remains.
     @inlinable
-    func drainClaimed() {
-        if drain(budget: Self.batchSize) { runtime.scheduler.schedule(self) }
+    func drainClaimed(items: Int) {
+        if drain(budget: Swift.min(items, Self.batchSize)) { runtime.scheduler.schedule(self) }
     }
 
     /// Handles `message` as the owner (it was not queued) on the caller's thread, then drains as
