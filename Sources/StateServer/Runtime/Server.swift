@@ -39,7 +39,9 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
     /// ```
     ///
     /// When the server is idle and the runtime allows it, the handler runs on the caller's thread and the call
-    /// returns without suspending. A reply that arrives after the timeout is dropped.
+    /// returns without suspending; when the server has messages but no worker has taken it up yet, the caller
+    /// handles those ahead of its call and its call itself, in order. A reply that arrives after the timeout is
+    /// dropped.
     ///
     /// - Parameters:
     ///   - timeout: How long to wait; `nil` waits forever. Defaults to ``defaultCallTimeout``.
