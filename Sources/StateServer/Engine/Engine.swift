@@ -213,8 +213,10 @@ struct Engine<M: StateMachine>: Sendable {
         @inlinable mutating func addTimeout(_ kind: TimeoutKind<M.Timer>, _ operation: TimeoutOperation<M.Timeout>) {
             if firstTimeout == nil {
                 firstTimeout = (operation, kind)
+            } else if moreTimeouts == nil {
+                moreTimeouts = [(operation, kind)]
             } else {
-                moreTimeouts = (moreTimeouts ?? []) + [(operation, kind)]
+                moreTimeouts!.append((operation, kind))
             }
         }
     }
