@@ -276,7 +276,8 @@ struct Engine<M: StateMachine>: Sendable {
             cancelTimer(.state, into: &output)
             output.commands.append(.cancelStateEffects(startedFrom: firstCommand))
         }
-        // Step 5: any processed event cancels the event timeout.
+        // Step 5: any processed event cancels the event timeout (tested here first: most events have none, and
+        // `cancelTimer` is a call).
         if event != nil, eventTimer != nil { cancelTimer(.event, into: &output) }
         // Step 6: timeouts. Per kind only the last action counts (across the event and its enter calls); those
         // are applied in action order (restarting a pending zero timeout moves it to the back of the zero queue).

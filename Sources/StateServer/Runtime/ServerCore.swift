@@ -175,8 +175,10 @@ enum EnqueueResult {
 /// A server's engine hosted in the runtime: the mailbox, the drain loop, and the bridge from engine commands to
 /// timers, effects and callers.
 ///
-/// Ownership: whoever moves the mailbox status from idle to running (a worker, or a caller draining inline)
-/// owns every field marked "owner" until it sets the status back; only that thread touches them.
+/// Ownership: whoever moves the mailbox status to running under the lock owns every field marked "owner" until it
+/// sets the status back; only that thread touches them. A caller does so from idle (an inline call) or from
+/// scheduled (a call that finds the server waiting in the run queue); a worker from scheduled, when it takes the
+/// server from the run queue (an entry that finds it claimed or idle is stale and does nothing).
 ///
 /// The core is also the timer node of the server's state timeout (the commonest timer), so a machine waiting on
 /// one is a single heap block.
@@ -201,8 +203,9 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     @inlinable var trapsExits: Bool { settings?.trapsExits ?? false }
     /// Drains the server; created where the machine type is concrete, so worker threads and timers run the
     /// specialized drain rather than the generic one.
-    /// With no node: drain a batch, returning whether work remains (the server stays scheduled). With a node: that
-    /// timer fired (with its generation); returns whether the server became busy and must be scheduled.
+    /// With no node: claim the server and drain a batch, returning whether work remains (the server stays
+    /// scheduled); nothing if a caller claimed it first. With a node: that timer fired (with its generation);
+    /// returns whether the server became busy and must be scheduled.
     @usableFromInline let entry: @Sendable (ServerCore<M>, TimerNode?, UInt64) -> Bool
 
     // Owner state.
