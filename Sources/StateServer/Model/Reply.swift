@@ -44,6 +44,11 @@ typealias ReplySlotBase = ReplyCell
 
 /// One call's reply cell, not generic: pending (optionally with suspended waiters), or resolved exactly once with
 /// a type-erased value. The typed view is ``ReplySlot``; the value's type is guaranteed by ``Reply``.
+///
+/// It is made and freed on every call, so it is kept lean: the outcome is a word and a tag (a failure is boxed),
+/// and everything only a waiting caller needs (continuations, observers, the timeout's timer) lives in one box
+/// allocated when the first of them arrives. An inline call, answered before its caller would wait, allocates
+/// the cell alone and frees it without running any array or error destructor.
 @usableFromInline
 final class ReplyCell: @unchecked Sendable {
     // Safety: `owner` is set once, before the cell is shared (when the call is enqueued), and only read after.
@@ -55,18 +60,27 @@ final class ReplyCell: @unchecked Sendable {
     @usableFromInline @exclusivity(unchecked) var owner: ServerID?
 
     /// The outcome, once resolved: see the safety note.
-    @usableFromInline @exclusivity(unchecked) nonisolated(unsafe) var outcome: Result<ReplyValue, StateServerError>?
+    @usableFromInline @exclusivity(unchecked) nonisolated(unsafe) var outcome: ReplyOutcome?
     /// Set once `outcome` is written: a caller reads its reply back without taking the lock.
     @usableFromInline let isPublished = Atomic<Bool>(false)
 
     @usableFromInline
     struct State {
         @usableFromInline var isResolved = false
-        @usableFromInline var continuations: [(token: UInt64, continuation: UnsafeContinuation<ReplyValue, any Error>)] = []
-        @usableFromInline var observers: [@Sendable () -> Void] = []
-        @usableFromInline var timeoutNode: CallTimeoutNode?
+        /// Who waits for the outcome, `nil` until the first arrives.
+        @usableFromInline var parties: ReplyParties?
 
         @inlinable init() {}
+
+        /// The waiting parties, created on first use.
+        @inlinable var waiting: ReplyParties {
+            mutating get {
+                if let parties { return parties }
+                let created = ReplyParties()
+                parties = created
+                return created
+            }
+        }
     }
 
     @usableFromInline let state = Locked(State())
@@ -83,43 +97,32 @@ final class ReplyCell: @unchecked Sendable {
     @usableFromInline func deliver(_ value: ReplyValue) -> Bool { resolve(.success(value)) }
 
     /// Fails the call; false if the cell was already resolved.
-    @usableFromInline func fail(_ error: StateServerError) -> Bool { resolve(.failure(error)) }
+    @usableFromInline func fail(_ error: StateServerError) -> Bool { resolve(.failure(ReplyFailure(error))) }
 
     /// Whether the cell holds an outcome.
     @usableFromInline var isResolved: Bool { isPublished.load(ordering: .acquiring) }
 
-    /// The outcome, type-erased.
-    @usableFromInline var erasedResult: Result<ReplyValue, StateServerError>? {
+    /// The outcome, once resolved.
+    @inlinable var publishedOutcome: ReplyOutcome? {
         isPublished.load(ordering: .acquiring) ? outcome : nil
     }
 
     /// Records the outcome and wakes the waiters; false if an outcome was already recorded.
     @usableFromInline
-    func resolve(_ result: Result<ReplyValue, StateServerError>) -> Bool {
-        // The waiting parties are moved out only when there are any: the common resolve (an inline call's reply,
-        // nobody suspended yet) allocates nothing and copies no array.
-        var continuations: [(token: UInt64, continuation: UnsafeContinuation<ReplyValue, any Error>)] = []
-        var observers: [@Sendable () -> Void] = []
-        var timeoutNode: CallTimeoutNode?
+    func resolve(_ result: ReplyOutcome) -> Bool {
+        // The waiting parties are taken out only when there are any: the common resolve (an inline call's reply,
+        // nobody suspended yet) allocates nothing and copies nothing.
+        var parties: ReplyParties?
         let accepted = state.withLock { state -> Bool in
             guard !state.isResolved else { return false }
             state.isResolved = true
             outcome = result
             isPublished.store(true, ordering: .releasing)
-            if !state.continuations.isEmpty { swap(&continuations, &state.continuations) }
-            if !state.observers.isEmpty { swap(&observers, &state.observers) }
-            if state.timeoutNode != nil { swap(&timeoutNode, &state.timeoutNode) }
+            if state.parties != nil { swap(&parties, &state.parties) }
             return true
         }
         guard accepted else { return false }
-        if let timeoutNode { timeoutNode.service?.cancel(timeoutNode) }
-        for (_, continuation) in continuations {
-            switch result {
-            case .success(let value): continuation.resume(returning: value)
-            case .failure(let error): continuation.resume(throwing: error)
-            }
-        }
-        for observer in observers { observer() }
+        if let parties { parties.notify(result) }
         return true
     }
 
@@ -133,22 +136,17 @@ final class ReplyCell: @unchecked Sendable {
         let token = IdentityCounter.next()
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<ReplyValue, any Error>) in
-                let ready = state.withLock { state -> Result<ReplyValue, StateServerError>? in
+                let ready = state.withLock { state -> ReplyOutcome? in
                     if state.isResolved { return outcome }
                     // A task cancelled before this registration ran its cancellation handler already: end the
                     // wait now instead of waiting for an outcome.
                     if !abandonsOnCancel, Task.isCancelled {
-                        return .failure(StateServerError(.cancelled, "the awaiting task was cancelled"))
+                        return .failure(ReplyFailure(StateServerError(.cancelled, "the awaiting task was cancelled")))
                     }
-                    state.continuations.append((token, continuation))
+                    state.waiting.continuations.append((token, continuation))
                     return nil
                 }
-                if let ready {
-                    switch ready {
-                    case .success(let value): continuation.resume(returning: value)
-                    case .failure(let error): continuation.resume(throwing: error)
-                    }
-                }
+                if let ready { ReplyParties.resume(continuation, with: ready) }
             }
         } onCancel: {
             let cancelled = StateServerError(.cancelled, "the awaiting task was cancelled")
@@ -157,8 +155,10 @@ final class ReplyCell: @unchecked Sendable {
                 return
             }
             let continuation = self.state.withLock { state -> UnsafeContinuation<ReplyValue, any Error>? in
-                guard let index = state.continuations.firstIndex(where: { $0.token == token }) else { return nil }
-                return state.continuations.remove(at: index).continuation
+                guard let parties = state.parties,
+                    let index = parties.continuations.firstIndex(where: { $0.token == token })
+                else { return nil }
+                return parties.continuations.remove(at: index).continuation
             }
             continuation?.resume(throwing: cancelled)
         }
@@ -168,7 +168,7 @@ final class ReplyCell: @unchecked Sendable {
     func onResolve(_ observer: @escaping @Sendable () -> Void) {
         let runNow = state.withLock { state -> Bool in
             if state.isResolved { return true }
-            state.observers.append(observer)
+            state.waiting.observers.append(observer)
             return false
         }
         if runNow { observer() }
@@ -183,9 +183,66 @@ final class ReplyCell: @unchecked Sendable {
         node.service = timers
         state.withLock { state in
             guard !state.isResolved else { return }
-            state.timeoutNode = node
+            state.waiting.timeoutNode = node
             let deadline = RuntimeInstant(nanoseconds: timers.now).advanced(by: timeout).nanoseconds
             timers.arm(node, at: deadline, generation: 0, target: self)
+        }
+    }
+}
+
+/// What a reply cell holds once resolved: the value, or the failure in a box (failures are rare; the box keeps the
+/// outcome a word and a tag, copied and destroyed without the runtime's generic value witnesses).
+@usableFromInline
+enum ReplyOutcome: Sendable {
+    case success(ReplyValue)
+    case failure(ReplyFailure)
+
+    /// The outcome typed as the value type `Value` of the cell's slot (unchecked, see ``ReplyValue/value(as:)``).
+    @inlinable func result<Value: Sendable>(as _: Value.Type) -> Result<Value, StateServerError> {
+        switch self {
+        case .success(let value): .success(value.value(as: Value.self))
+        case .failure(let failure): .failure(failure.error)
+        }
+    }
+
+    /// The value typed as `Value`, or the failure thrown.
+    @inlinable func get<Value: Sendable>(as _: Value.Type) throws(StateServerError) -> Value {
+        switch self {
+        case .success(let value): return value.value(as: Value.self)
+        case .failure(let failure): throw failure.error
+        }
+    }
+}
+
+/// The error a call failed with, boxed.
+@usableFromInline
+final class ReplyFailure: Sendable {
+    @usableFromInline let error: StateServerError
+    @usableFromInline init(_ error: StateServerError) { self.error = error }
+}
+
+/// Who waits on a pending reply cell: suspended callers, observers, the caller's timeout timer. Guarded by the
+/// cell's lock until the cell is resolved, then owned by the resolving thread.
+@usableFromInline
+final class ReplyParties: @unchecked Sendable {
+    // Safety: see the type's documentation.
+    @usableFromInline var continuations: [(token: UInt64, continuation: UnsafeContinuation<ReplyValue, any Error>)] = []
+    @usableFromInline var observers: [@Sendable () -> Void] = []
+    @usableFromInline var timeoutNode: CallTimeoutNode?
+
+    @usableFromInline init() {}
+
+    /// Disarms the timeout and wakes everyone with `outcome`.
+    func notify(_ outcome: ReplyOutcome) {
+        if let timeoutNode { timeoutNode.service?.cancel(timeoutNode) }
+        for (_, continuation) in continuations { Self.resume(continuation, with: outcome) }
+        for observer in observers { observer() }
+    }
+
+    static func resume(_ continuation: UnsafeContinuation<ReplyValue, any Error>, with outcome: ReplyOutcome) {
+        switch outcome {
+        case .success(let value): continuation.resume(returning: value)
+        case .failure(let failure): continuation.resume(throwing: failure.error)
         }
     }
 }
@@ -202,12 +259,16 @@ struct ReplySlot<Value: Sendable>: Sendable {
     @inlinable var isResolved: Bool { cell.isResolved }
 
     /// The outcome, typed. The cast cannot fail: only a `Reply<Value>` or this slot resolves the cell.
-    @inlinable var currentResult: Result<Value, StateServerError>? {
-        cell.erasedResult.map { $0.map { $0.value(as: Value.self) } }
-    }
+    @inlinable var currentResult: Result<Value, StateServerError>? { cell.publishedOutcome?.result(as: Value.self) }
+
+    /// The outcome untyped (read with ``ReplyOutcome/get(as:)``), or `nil` while pending.
+    @inlinable var currentOutcome: ReplyOutcome? { cell.publishedOutcome }
 
     @inlinable func resolve(_ result: Result<Value, StateServerError>) -> Bool {
-        cell.resolve(result.map { ReplyValue($0) })
+        switch result {
+        case .success(let value): cell.deliver(ReplyValue(value))
+        case .failure(let error): cell.fail(error)
+        }
     }
 
     @inlinable func fail(_ error: StateServerError) -> Bool { cell.fail(error) }

@@ -55,7 +55,7 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
         _ makeRequest: (Reply<Value>) -> M.Call
     ) async throws -> Value {
         let (slot, immediate) = try enqueueCall(makeRequest, timeout: timeout)
-        if let immediate { return try immediate.get() }
+        if let immediate { return try immediate.get(as: Value.self) }
         return try await slot.wait()
     }
 
@@ -80,7 +80,7 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
     @inlinable
     func enqueueCall<Value: Sendable>(
         _ makeRequest: (Reply<Value>) -> M.Call, timeout: Duration?
-    ) throws -> (slot: ReplySlot<Value>, immediate: Result<Value, StateServerError>?) {
+    ) throws -> (slot: ReplySlot<Value>, immediate: ReplyOutcome?) {
         if let timeout, timeout < .zero {
             throw StateServerError(.invalidArgument, "call timeout \(timeout) is negative")
         }
@@ -99,7 +99,7 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
             break
         }
         core.runtime.settle()
-        if let immediate = slot.currentResult { return (slot, immediate) }
+        if let immediate = slot.currentOutcome { return (slot, immediate) }
         core.addWaiter(slot.cell)
         if let timeout {
             slot.armTimeout(after: timeout, on: core.runtime.timers, server: core.id)
@@ -278,7 +278,7 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
             throw StateServerError(.noSuchServer, "\(self) has ended", exitReason: core.exitReason)
         }
         core.runtime.settle()
-        if let result = slot.currentResult { return try result.get() }
+        if let outcome = slot.currentOutcome { return try outcome.get(as: Value.self) }
         core.addWaiter(slot.cell)
         if let timeout {
             slot.armTimeout(after: timeout, on: core.runtime.timers, server: core.id)
