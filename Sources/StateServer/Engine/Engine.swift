@@ -98,8 +98,8 @@ struct Engine<M: StateMachine>: Sendable {
         output.trace(.started(state))
         let initial = Transition<M>(.next(state), actions)
         transition(
-            after: nil, from: state, initial.target, initial.firstAction, initial.moreActions, isInitial: true,
-            into: &output)
+            after: .enter(from: state), from: state, initial.target, initial.firstAction, initial.moreActions,
+            isInitial: true, into: &output)
         if exitReason == nil { runQueued(into: &output) }
     }
 
@@ -221,14 +221,15 @@ struct Engine<M: StateMachine>: Sendable {
         }
     }
 
-    /// Applies a handler's result: `event` is the event handled (`nil` for the initial transition), `from` the
-    /// state before it, then the result's target and actions.
+    /// Applies a handler's result: `event` is the event handled, `from` the state before it, then the result's
+    /// target and actions. The initial transition (`isInitial`) handled no event: its `event` is a placeholder,
+    /// never read (an optional event would have to be a copy of the handler's, one retain and release per event).
     ///
     /// The result comes in its parts rather than as one `Transition`: a `Transition` is too large to pass in
     /// registers, and a value of the engine's generic types destroyed from memory is destroyed through the
     /// runtime's value witnesses even in code specialized for the machine; each part alone travels in registers.
     @inlinable mutating func transition(
-        after event: Event<M>?, from oldState: M.State, _ target: Transition<M>.Target, _ firstAction: Action<M>?,
+        after event: Event<M>, from oldState: M.State, _ target: Transition<M>.Target, _ firstAction: Action<M>?,
         _ moreActions: ActionList<M>?, isInitial: Bool, into output: inout EngineOutput<M>
     ) {
         var pending = Pending()
@@ -263,7 +264,7 @@ struct Engine<M: StateMachine>: Sendable {
         }
         if isStateChange { output.trace(.transition(from: oldState, to: state)) }
         // Step 3: postpone.
-        if pending.postpone, let event {
+        if pending.postpone {
             output.trace(.postponed(event))
             postponed.append(event)
         }
@@ -278,7 +279,7 @@ struct Engine<M: StateMachine>: Sendable {
         }
         // Step 5: any processed event cancels the event timeout (tested here first: most events have none, and
         // `cancelTimer` is a call).
-        if event != nil, eventTimer != nil { cancelTimer(.event, into: &output) }
+        if !isInitial, eventTimer != nil { cancelTimer(.event, into: &output) }
         // Step 6: timeouts. Per kind only the last action counts (across the event and its enter calls); those
         // are applied in action order (restarting a pending zero timeout moves it to the back of the zero queue).
         if let first = pending.firstTimeout {
