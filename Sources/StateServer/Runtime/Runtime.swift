@@ -28,6 +28,9 @@ import Darwin
 public final class Runtime: Sendable {
     @usableFromInline let timers: any TimerService
     @usableFromInline let scheduler: any Scheduler
+    /// The scheduler's ``Scheduler/allowsInlineDrain``, read on every call without going through the existential
+    /// (which retains and releases the scheduler).
+    @usableFromInline let allowsInlineDrain: Bool
     /// The manual clock, when running in virtual time.
     @usableFromInline let manualClock: ManualClock?
     private let effects = Locked(EffectTracker())
@@ -42,6 +45,7 @@ public final class Runtime: Sendable {
         let pool = WorkerPool(workers: count)
         timers = WheelTimerService(scheduler: pool)
         scheduler = pool
+        allowsInlineDrain = pool.allowsInlineDrain
         manualClock = nil
         self.reporter = reporter
     }
@@ -51,6 +55,7 @@ public final class Runtime: Sendable {
     public init(clock: ManualClock, reporter: (@Sendable (RuntimeReport) -> Void)? = nil) {
         timers = clock.timers
         scheduler = clock.scheduler
+        allowsInlineDrain = clock.scheduler.allowsInlineDrain
         manualClock = clock
         self.reporter = reporter
     }

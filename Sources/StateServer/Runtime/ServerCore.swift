@@ -285,7 +285,7 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     /// (``EnqueueResult/runInline``, ``EnqueueResult/drainQueued``): no hand-off to a worker and back.
     @inlinable
     func enqueue(_ message: Message<M>, allowInline: Bool = false, bypassCapacity: Bool = false) -> EnqueueResult {
-        let inline = allowInline && runtime.scheduler.allowsInlineDrain
+        let inline = allowInline && runtime.allowsInlineDrain
         switch enqueueLocked(message, inline: inline, bypassCapacity: bypassCapacity) {
         case .schedule:
             runtime.scheduler.schedule(self)
@@ -429,7 +429,12 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     @inlinable
     func drain(first message: Message<M>, budget: Int) {
         let hasWork = withDrainBuffers { taken, output in
-            handle(message, into: &output)
+            if case .event(let event) = message {
+                engine.receive(event, into: &output)
+                perform(&output)
+            } else {
+                handle(message, into: &output)
+            }
             if engine.exitReason != nil {
                 finish()
                 return false
