@@ -177,6 +177,34 @@ private struct RuntimeSlowpoke: StateMachine {
     }
 
     @Test(.timeLimit(.minutes(1)))
+    func aCallThatDrainedOtherSendersMessagesSaysSoAndItsCallerYields() async throws {
+        // A caller that handles only its own call goes straight on; one that drained messages ahead of its call
+        // (other senders' work, other callers it woke) reports it, and `call` yields before returning so that the
+        // callers it woke get a thread.
+        let runtime = Runtime(workers: 1)
+        let alone = try runtime.start(RuntimeProbe())
+        let own = try alone.enqueueCall({ .log($0) }, timeout: .seconds(30))
+        #expect(own.immediate != nil)
+        #expect(own.drainedOthers == false)
+
+        let entered = RuntimeGate()
+        let latch = RuntimeBlockingLatch()
+        let slowpoke = try runtime.start(RuntimeSlowpoke(entered: entered, latch: latch))
+        try slowpoke.cast(.block)
+        await entered.wait()
+        let server = try runtime.start(RuntimeProbe())
+        try server.cast(.note("ahead"))
+        let behind = try server.enqueueCall({ .log($0) }, timeout: .seconds(30))
+        #expect(behind.drainedOthers)
+        #expect(try behind.immediate?.get(as: [String].self) == ["cast:ahead"])
+        #expect(try await server.call(timeout: .seconds(30)) { .log($0) } == ["cast:ahead"])
+        latch.open()
+        try await slowpoke.stop(timeout: .seconds(30))
+        try await server.stop(timeout: .seconds(30))
+        try await alone.stop(timeout: .seconds(30))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
     func stopTimesOutWhileTheHandlerRunsAndTheServerEndsOnceItReturns() async throws {
         let runtime = Runtime()
         let entered = RuntimeGate()

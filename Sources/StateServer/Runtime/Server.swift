@@ -54,8 +54,14 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
         timeout: Duration? = Server.defaultCallTimeout,
         _ makeRequest: (Reply<Value>) -> M.Call
     ) async throws -> Value {
-        let (slot, immediate) = try enqueueCall(makeRequest, timeout: timeout)
-        if let immediate { return try immediate.get(as: Value.self) }
+        let (slot, immediate, drainedOthers) = try enqueueCall(makeRequest, timeout: timeout)
+        if let immediate {
+            // This caller drained other senders' messages on its way (and so woke the callers among them, now
+            // queued behind it for a thread): it lets them run before it goes on, or a caller whose calls keep
+            // completing inline would hold its thread while they wait (the cooperative pool has no preemption).
+            if drainedOthers { await Task.yield() }
+            return try immediate.get(as: Value.self)
+        }
         return try await slot.wait()
     }
 
@@ -80,32 +86,33 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
     @inlinable
     func enqueueCall<Value: Sendable>(
         _ makeRequest: (Reply<Value>) -> M.Call, timeout: Duration?
-    ) throws -> (slot: ReplySlot<Value>, immediate: ReplyOutcome?) {
+    ) throws -> (slot: ReplySlot<Value>, immediate: ReplyOutcome?, drainedOthers: Bool) {
         if let timeout, timeout < .zero {
             throw StateServerError(.invalidArgument, "call timeout \(timeout) is negative")
         }
         let slot = ReplySlot<Value>(owner: core.id)
         let message = Message<M>.event(.call(makeRequest(Reply(slot: slot))))
+        var drainedOthers = false
         switch core.enqueue(message, allowInline: true) {
         case .dead:
             throw StateServerError(.noSuchServer, "\(self) has ended", exitReason: core.exitReason)
         case .full, .dropped:
             throw StateServerError(.mailboxFull, "the mailbox of \(self) is full")
         case .runInline:
-            core.drain(first: message, budget: ServerCore<M>.batchSize)
+            drainedOthers = core.drain(first: message, budget: ServerCore<M>.batchSize)
         case .drainQueued(let items):
-            core.drainClaimed(items: items)
+            drainedOthers = core.drainClaimed(items: items)
         case .queued:
             break
         }
         core.runtime.settle()
-        if let immediate = slot.currentOutcome { return (slot, immediate) }
+        if let immediate = slot.currentOutcome { return (slot, immediate, drainedOthers) }
         core.addWaiter(slot.cell)
         if let timeout {
             slot.armTimeout(after: timeout, on: core.runtime.timers, server: core.id)
             core.runtime.settle()
         }
-        return (slot, nil)
+        return (slot, nil, false)
     }
 
     // MARK: Casts and info

@@ -412,22 +412,27 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     @inlinable
     func runClaimingBatch() -> Bool {
         withDrainBuffers { taken, output in
-            drain(budget: Self.batchSize, claiming: true, taken: taken, output: &output)
+            var handled = 0
+            return drain(budget: Self.batchSize, claiming: true, taken: taken, output: &output, handled: &handled)
         }
     }
 
     /// Drains a server the caller claimed from the run queue (``EnqueueResult/drainQueued(items:)``): the `items`
     /// up to and including the caller's own (at most a batch), no more, so that a caller does only the work it would
-    /// have waited for; then hands the server back to the scheduler if work remains.
+    /// have waited for; then hands the server back to the scheduler if work remains. Returns whether it handled
+    /// messages ahead of the caller's (other senders' work, other callers woken).
     @inlinable
-    func drainClaimed(items: Int) {
+    func drainClaimed(items: Int) -> Bool {
         if drain(budget: Swift.min(items, Self.batchSize)) { runtime.scheduler.schedule(self) }
+        return items > 1
     }
 
     /// Handles `message` as the owner (it was not queued) on the caller's thread, then drains as
-    /// ``drain(budget:)``, handing the server to the scheduler if work remains.
+    /// ``drain(budget:)``, handing the server to the scheduler if work remains. Returns whether it handled messages
+    /// that arrived behind `message` (other senders' work, other callers woken).
     @inlinable
-    func drain(first message: Message<M>, budget: Int) {
+    func drain(first message: Message<M>, budget: Int) -> Bool {
+        var handled = 0
         let hasWork = withDrainBuffers { taken, output in
             if case .event(let event) = message {
                 engine.receive(event, into: &output)
@@ -439,9 +444,10 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
                 finish()
                 return false
             }
-            return drain(budget: budget - 1, claiming: false, taken: taken, output: &output)
+            return drain(budget: budget - 1, claiming: false, taken: taken, output: &output, handled: &handled)
         }
         if hasWork { runtime.scheduler.schedule(self) }
+        return handled > 0
     }
 
     /// Handles up to `budget` messages as the owner, then releases the server. Returns true when work remains:
@@ -451,7 +457,10 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     /// taken under one lock, so a busy server does not contend with its senders for every message.
     @inlinable
     func drain(budget: Int) -> Bool {
-        withDrainBuffers { taken, output in drain(budget: budget, claiming: false, taken: taken, output: &output) }
+        withDrainBuffers { taken, output in
+            var handled = 0
+            return drain(budget: budget, claiming: false, taken: taken, output: &output, handled: &handled)
+        }
     }
 
     /// Runs `body` with the stack buffers of one drain: room for the messages taken ahead (they are moved in and
@@ -477,10 +486,12 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     }
 
     /// The drain loop. With `claiming`, the caller is a run-queue entry that must first claim the server (a
-    /// scheduled server becomes running); otherwise the caller owns it already.
+    /// scheduled server becomes running); otherwise the caller owns it already. Counts the messages and system
+    /// requests it handles into `handled`.
     @inlinable
     func drain(
-        budget: Int, claiming: Bool, taken: UnsafeMutablePointer<Message<M>>, output: inout EngineOutput<M>
+        budget: Int, claiming: Bool, taken: UnsafeMutablePointer<Message<M>>, output: inout EngineOutput<M>,
+        handled: inout Int
     ) -> Bool {
         var mustClaim = claiming
         var remaining = budget
@@ -536,6 +547,7 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
             case .system(let request):
                 handle(request, into: &output)
             }
+            handled += 1
             if engine.exitReason != nil {
                 putBack(taken + nextTaken, count: takenCount - nextTaken)
                 finish()
