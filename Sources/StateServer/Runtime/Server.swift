@@ -40,8 +40,9 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
     ///
     /// When the server is idle and the runtime allows it, the handler runs on the caller's thread and the call
     /// returns without suspending; when the server has messages but no worker has taken it up yet, the caller
-    /// handles those ahead of its call and its call itself, in order. A reply that arrives after the timeout is
-    /// dropped.
+    /// handles those ahead of its call and its call itself, in order. A caller that handled other senders'
+    /// messages on its way yields once (`Task.yield()`) before returning, so that the callers it answered get a
+    /// thread before it calls again. A reply that arrives after the timeout is dropped.
     ///
     /// - Parameters:
     ///   - timeout: How long to wait; `nil` waits forever. Defaults to ``defaultCallTimeout``.
