@@ -5,7 +5,8 @@ import Testing
 /// reordered or performed twice, whether they fill the room, overflow it once or several times.
 @Suite struct RuntimeCommandBufferTests {
     /// On `fan(n)`, arms `n` named timeouts and sends itself `n` delayed messages in one transition (2n commands, and
-    /// one more for the state change), with deadlines that interleave them; it records everything it receives.
+    /// the state change, which is not a command), with deadlines that interleave them; it records everything it
+    /// receives.
     private struct Fan: StateMachine {
         enum State: Hashable, Sendable { case idle, fanned }
         enum Cast: Sendable { case fan(Int) }

@@ -275,7 +275,7 @@ struct Engine<M: StateMachine>: Sendable {
                 queues.queue.prepend(draining: &queues.postponed)
             }
             cancelTimer(.state, into: &output)
-            output.commands.append(.cancelStateEffects(startedFrom: firstCommand))
+            output.stateChangedAtCommand = firstCommand
         }
         // Step 5: any processed event cancels the event timeout (tested here first: most events have none, and
         // `cancelTimer` is a call).

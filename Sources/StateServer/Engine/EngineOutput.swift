@@ -10,9 +10,6 @@ enum EngineCommand<M: StateMachine>: Sendable {
     case cancelTimer(TimeoutKind<M.Timer>)
     /// Start async work.
     indirect case startEffect(Effect<M>)
-    /// The state changed: cancel the effects bound to the old state, that is every bound effect except those
-    /// started by commands at index `startedFrom` or later (the transition's own).
-    case cancelStateEffects(startedFrom: Int)
     /// Deliver `info` to this server's own mailbox, now or after a delay.
     indirect case sendToSelf(M.Info, after: Duration?, SelfMessageReference?)
     /// Cancel a delayed message to self.
@@ -61,6 +58,11 @@ struct EngineOutput<M: StateMachine> {
     @usableFromInline var commands: CommandBuffer<M>
     /// The traces of the step, or `nil` when nobody observes the server (then no trace is built at all).
     @usableFromInline var recordedTraces: [TraceEvent<M>]?
+    /// Set when the state changed: the index of the first command of the transition that changed it (the last
+    /// one, when a step changes state more than once). The effects bound to the old states are then cancelled,
+    /// that is every bound effect except those started by commands from this index on. Not a command, so that a
+    /// state change of a server without effects leaves nothing to perform.
+    @usableFromInline var stateChangedAtCommand: Int?
 
     /// An empty output writing its first commands into `room` (uninitialized memory that outlives the output).
     @inlinable
