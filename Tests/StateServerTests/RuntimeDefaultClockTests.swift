@@ -205,6 +205,32 @@ private struct RuntimeSlowpoke: StateMachine {
     }
 
     @Test(.timeLimit(.minutes(1)))
+    func anExitObserverAddedWhileTheServerIsEndingIsToldAfterTheServersObserverSawTheExit() async throws {
+        // `stop` queues its request, then adds an exit observer: the server may end in between. Such an observer is
+        // told after the server's own observer has seen the exit, so a `stop` that returns has its exit traced.
+        // Here the server's observer is held inside its `.exited` notification (the server already marked ended)
+        // while an exit observer is added.
+        let runtime = Runtime()
+        let exiting = RuntimeGate()
+        let latch = RuntimeBlockingLatch()
+        let told = RuntimeRecording<String>()
+        let options = ServerOptions<RuntimeProbe>(observer: { observation in
+            guard case .exited = observation.event else { return }
+            exiting.open()
+            latch.wait()
+            told.append("observer saw the exit")
+        })
+        let server = try runtime.start(RuntimeProbe(), options: options)
+        try server.cast(.stop(.normal))
+        await exiting.wait()
+        server.core.onExit(token: IdentityCounter.next()) { _ in told.append("exit observer") }
+        #expect(told.elements.isEmpty)
+        latch.open()
+        _ = try await server.waitForExit()
+        #expect(told.elements == ["observer saw the exit", "exit observer"])
+    }
+
+    @Test(.timeLimit(.minutes(1)))
     func stopTimesOutWhileTheHandlerRunsAndTheServerEndsOnceItReturns() async throws {
         let runtime = Runtime()
         let entered = RuntimeGate()

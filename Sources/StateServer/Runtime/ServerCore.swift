@@ -55,6 +55,9 @@ struct Mailbox<M: StateMachine>: ~Copyable {
     @usableFromInline var isTerminated = false
     /// Whether the owner has begun ending the server (``ServerCore/finish()`` runs once).
     @usableFromInline var isFinishing = false
+    /// Whether the ended server has told its observers and exit observers; an exit observer added before that
+    /// waits its turn (so that nobody learns of the end before the server's own observer has seen it).
+    @usableFromInline var hasToldExit = false
     /// The most messages the mailbox has held at once.
     @usableFromInline var highWaterMark: UInt32 = 0
     /// What few servers ever need (waiting callers, monitors, drop counts), allocated on first use so an idle
@@ -383,7 +386,7 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     @usableFromInline
     func onExit(token: UInt64, _ observer: @escaping @Sendable (ExitReason) -> Void) {
         let reason = mailbox.withLock { mailbox -> ExitReason? in
-            if mailbox.isTerminated { return engine.exitReason }
+            if mailbox.hasToldExit { return engine.exitReason }
             mailbox.exitObservers[token] = observer
             return nil
         }
@@ -866,6 +869,18 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
             runtime.reporter?(RuntimeReport(server: id, machine: "\(M.self)", kind: .terminated(reason)))
         }
         for exitObserver in observers { exitObserver(reason) }
+        // Exit observers added since the server was marked ended (a `stop` registers one after queueing its
+        // request), told now rather than when they were added, which could come before the observer above.
+        while true {
+            let late = mailbox.withLock { mailbox -> [@Sendable (ExitReason) -> Void] in
+                let late = Array(mailbox.exitObservers.values)
+                mailbox.extras = nil
+                if late.isEmpty { mailbox.hasToldExit = true }
+                return late
+            }
+            if late.isEmpty { break }
+            for exitObserver in late { exitObserver(reason) }
+        }
     }
 }
 

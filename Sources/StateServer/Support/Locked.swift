@@ -55,7 +55,10 @@ package struct Locked<Value: ~Copyable>: ~Copyable {
             word.store(0, ordering: .releasing)
             if state == 2 { LockParking.wake(anchor) }
         }
-        return try body(&cell._address.pointee)
+        // Through a pointer taken first: `&cell._address.pointee` is a formal access rooted at the lock itself, which
+        // ThreadSanitizer would take for a write to the lock word that other threads read while they wait.
+        let value = cell._address
+        return try body(&value.pointee)
     }
 
     /// The address parked threads wait on: the lock's own (stable: the lock lives in its owner's storage).
