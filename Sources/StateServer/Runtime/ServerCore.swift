@@ -53,11 +53,12 @@ struct Mailbox<M: StateMachine>: ~Copyable {
     /// Whether the server has ended. Its reason is the engine's, written once before this is set under the lock
     /// and never changed after, so any thread that saw this under the lock may read it.
     @usableFromInline var isTerminated = false
-    /// Whether the owner has begun ending the server (``ServerCore/finish()`` runs once).
-    @usableFromInline var isFinishing = false
-    /// Whether the ended server has told its observers and exit observers; an exit observer added before that
-    /// waits its turn (so that nobody learns of the end before the server's own observer has seen it).
-    @usableFromInline var hasToldExit = false
+    /// How far the owner is in ending the server: ``ServerCore/finish()`` runs once, from `none` to `finishing`;
+    /// `told` once the ended server has told its observer and exit observers. An exit observer added before that
+    /// waits its turn (so that nobody learns of the end before the server's own observer has seen it). One byte
+    /// for both, to keep the mailbox in its 48 bytes.
+    @usableFromInline var exitStage = ExitStage.none
+    @usableFromInline enum ExitStage { case none, finishing, told }
     /// The most messages the mailbox has held at once.
     @usableFromInline var highWaterMark: UInt32 = 0
     /// What few servers ever need (waiting callers, monitors, drop counts), allocated on first use so an idle
@@ -386,7 +387,7 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     @usableFromInline
     func onExit(token: UInt64, _ observer: @escaping @Sendable (ExitReason) -> Void) {
         let reason = mailbox.withLock { mailbox -> ExitReason? in
-            if mailbox.hasToldExit { return engine.exitReason }
+            if mailbox.exitStage == .told { return engine.exitReason }
             mailbox.exitObservers[token] = observer
             return nil
         }
@@ -830,8 +831,9 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     func finish() {
         guard let reason = engine.exitReason else { return }
         let isFirst = mailbox.withLock { mailbox in
-            defer { mailbox.isFinishing = true }
-            return !mailbox.isFinishing
+            guard mailbox.exitStage == .none else { return false }
+            mailbox.exitStage = .finishing
+            return true
         }
         guard isFirst else { return }
         for node in delayedSends.values { runtime.timers.cancel(node) }
@@ -875,7 +877,7 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
             let late = mailbox.withLock { mailbox -> [@Sendable (ExitReason) -> Void] in
                 let late = Array(mailbox.exitObservers.values)
                 mailbox.extras = nil
-                if late.isEmpty { mailbox.hasToldExit = true }
+                if late.isEmpty { mailbox.exitStage = .told }
                 return late
             }
             if late.isEmpty { break }
