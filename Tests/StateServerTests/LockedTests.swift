@@ -41,23 +41,24 @@ import Testing
         #expect(lock.withLock { value in value += 1; return value } == 1)
     }
 
-    @Test func briefSectionsOnManyThreadsAreNeverLostOrOverlapped() {
+    /// Runs `sections` critical sections of `work` rounds each on every one of `threads` threads; checks that none
+    /// was lost and none overlapped another.
+    private func expectExclusive(threads: Int, sections: Int, work: Int) {
         let guarded = Guarded()
-        DispatchQueue.concurrentPerform(iterations: 8) { _ in
-            for _ in 0..<50_000 { guarded.increment(work: 0) }
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            for _ in 0..<sections { guarded.increment(work: work) }
         }
-        #expect(guarded.value.withLock { $0.count } == 400_000)
+        #expect(guarded.value.withLock { $0.count } == threads * sections)
         #expect(guarded.overlaps.load(ordering: .relaxed) == 0)
+    }
+
+    @Test func briefSectionsOnManyThreadsAreNeverLostOrOverlapped() {
+        expectExclusive(threads: 8, sections: 50_000, work: 0)
     }
 
     /// Sections long enough (tens of microseconds) that threads waiting for them stop spinning and park: each is
     /// woken when the lock is given back, and none is left behind.
     @Test func longSectionsMakeWaitersParkAndEveryOneIsWoken() {
-        let guarded = Guarded()
-        DispatchQueue.concurrentPerform(iterations: 6) { _ in
-            for _ in 0..<200 { guarded.increment(work: 100_000) }
-        }
-        #expect(guarded.value.withLock { $0.count } == 1_200)
-        #expect(guarded.overlaps.load(ordering: .relaxed) == 0)
+        expectExclusive(threads: 6, sections: 200, work: 100_000)
     }
 }
