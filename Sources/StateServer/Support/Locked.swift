@@ -22,9 +22,9 @@ import Darwin
 /// than take the lock from under them.
 ///
 /// The plain-store unlock reads whether a thread is parked and then stores, so a waiter that marks the lock
-/// contended between the two is not woken; every park is therefore timed (``LockParking/parkNanoseconds``) and the waiter
-/// tries again when it ends. That window is a few instructions wide, and a waiter that falls into it waits at most
-/// that long: never lost.
+/// contended between the two is not woken; every park is therefore timed (``LockParking/parkNanoseconds``) and
+/// the waiter tries again when it ends. That window is a few instructions wide, and a waiter that falls into it
+/// waits at most that long: never lost.
 ///
 /// Every acquisition and release goes through an atomic in code the compiler instruments, so ThreadSanitizer sees
 /// the critical sections without being told (it could not see those of `Mutex`, whose contended path hands the
@@ -107,7 +107,7 @@ extension Locked: @unchecked Sendable where Value: ~Copyable {}
 enum LockParking {
     /// How long a thread spins for a taken lock before it parks: far longer than a critical section, so that
     /// only a holder that lost its processor makes others park.
-    @usableFromInline static let spinNanoseconds: Int64 = 20_000
+    static let spinNanoseconds: Int64 = 20_000
     /// The longest a parked thread waits before trying again (the bound on the lost wake-up; see ``Locked``).
     static let parkNanoseconds: Int64 = 1_000_000
 
@@ -120,7 +120,6 @@ enum LockParking {
 
     /// Waits on the lock at `anchor` while `isStillTaken` holds (checked under the bucket's lock, so that an unlock
     /// that reads the contended mark after this check wakes the thread).
-    @usableFromInline
     static func park(_ anchor: UnsafeRawPointer, while isStillTaken: () -> Bool) {
         let bucket = bucket(anchor)
         bucket.lock()
