@@ -50,12 +50,15 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
 
     var allowsInlineDrain: Bool { true }
 
+    /// How many worker threads have been started so far.
+    var startedWorkerCount: Int { lock.withLock { startedWorkers } }
+
     func schedule(_ job: any Schedulable) {
         lock.lock()
         queue.append(job)
         let mustStart = didQueue(1)
         lock.unlock()
-        if mustStart { startWorker() }
+        for _ in 0..<mustStart { startWorker() }
     }
 
     /// Queues `jobs` with one acquisition of the lock and wakes every idle worker once, instead of a lock and a
@@ -66,15 +69,16 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
         for job in jobs { queue.append(job) }
         let mustStart = didQueue(jobs.count)
         lock.unlock()
-        if mustStart { startWorker() }
+        for _ in 0..<mustStart { startWorker() }
     }
 
     /// With the lock held, after `count` jobs were appended to the queue: counts them, wakes idle workers (one per
-    /// job), and returns whether the caller must start a worker (once the lock is released).
-    private func didQueue(_ count: Int) -> Bool {
+    /// job), and returns how many workers the caller must start (once the lock is released): one per job no idle
+    /// worker is there to take, up to the pool's size.
+    private func didQueue(_ count: Int) -> Int {
         queuedJobs.add(count, ordering: .releasing)
-        let mustStart = startedWorkers < workerCount && idleWorkers == 0
-        if mustStart { startedWorkers += 1 }
+        let mustStart = Swift.min(workerCount - startedWorkers, Swift.max(0, count - idleWorkers))
+        startedWorkers += mustStart
         if idleWorkers > 0 {
             if count == 1 { lock.signal() } else { lock.broadcast() }
         }
