@@ -43,7 +43,7 @@ public final class Runtime: Sendable {
     public init(workers: Int? = nil, reporter: (@Sendable (RuntimeReport) -> Void)? = RuntimeReport.printToStandardError) {
         let count = workers ?? Self.processorCount
         let pool = WorkerPool(workers: count)
-        timers = WheelTimerService(scheduler: pool)
+        timers = WheelTimerService(scheduler: pool, lanes: 2 * count)
         scheduler = pool
         allowsInlineDrain = pool.allowsInlineDrain
         manualClock = nil
@@ -96,9 +96,8 @@ public final class Runtime: Sendable {
             let id = ServerID(rawValue: IdentityCounter.next())
             let core = ServerCore(
                 id: id, runtime: self, machine: machine, state: state, data: data, options: options
-            ) { core, timer, generation in
-                if let timer { return core.enqueueTimerFire(timer, generation: generation) }
-                return core.runClaimingBatch()
+            ) { core, timer, generation, step in
+                core.enter(step, timer: timer, generation: generation)
             }
             core.completeStart(actions)
             settle()

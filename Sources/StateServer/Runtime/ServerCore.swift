@@ -32,6 +32,17 @@ enum SystemRequest<M: StateMachine>: Sendable {
     }
 }
 
+/// What a server's ``ServerCore/entry`` is asked to do: a run-queue turn, or a step of telling a fired timer
+/// (queue it only; or the two steps of telling it on a worker, ``TimerNode/claim(_:generation:)`` and
+/// ``TimerNode/runClaimed(_:generation:_:)``).
+@usableFromInline
+enum EntryStep {
+    case runBatch
+    case queueFire
+    case claimFire
+    case runClaimedFire(TimerClaim)
+}
+
 /// The part of a server shared between threads, guarded by the server's lock.
 @usableFromInline
 struct Mailbox<M: StateMachine>: ~Copyable {
@@ -215,12 +226,9 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     /// The event timer, named timers, delayed messages to self and effects, allocated on first use.
     @usableFromInline @exclusivity(unchecked) var extras: OwnerExtras<M>?
 
-    /// Drains the server; created where the machine type is concrete, so worker threads and timers run the
-    /// specialized drain rather than the generic one.
-    /// With no node: claim the server and drain a batch, returning whether work remains (the server stays
-    /// scheduled); nothing if a caller claimed it first. With a node: that timer fired (with its generation);
-    /// returns whether the server became busy and must be scheduled.
-    @usableFromInline let entry: @Sendable (ServerCore<M>, TimerNode?, UInt64) -> Bool
+    /// ``enter(_:timer:generation:)``, created where the machine type is concrete, so that worker threads and
+    /// timers run the specialized drain rather than the generic one.
+    @usableFromInline let entry: @Sendable (ServerCore<M>, TimerNode?, UInt64, EntryStep) -> TimerClaim
     @usableFromInline let id: ServerID
     @usableFromInline let mailbox = Locked(Mailbox<M>())
 
@@ -262,7 +270,7 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     @inlinable
     init(
         id: ServerID, runtime: Runtime, machine: M, state: M.State, data: M.Data, options: ServerOptions<M>,
-        entry: @escaping @Sendable (ServerCore<M>, TimerNode?, UInt64) -> Bool
+        entry: @escaping @Sendable (ServerCore<M>, TimerNode?, UInt64, EntryStep) -> TimerClaim
     ) {
         self.id = id
         self.runtime = runtime
@@ -407,7 +415,7 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
 
     // MARK: Draining
 
-    @usableFromInline func runScheduled() -> Bool { entry(self, nil, 0) }
+    @usableFromInline func runScheduled() -> Bool { entry(self, nil, 0, .runBatch) == .schedule }
 
     @usableFromInline
     enum Next {
@@ -770,9 +778,20 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
         }
     }
 
-    /// One of this server's timers fired (called by the timer service, not the owner): only enqueues.
+    /// One of this server's timers fired, told by the thread advancing a manual clock: queues it only.
     @usableFromInline func timerFired(_ node: TimerNode, generation: UInt64) -> (any Schedulable)? {
-        entry(self, node, generation) ? self : nil
+        entry(self, node, generation, .queueFire) == .schedule ? self : nil
+    }
+
+    /// The first step of telling one of this server's fires on a worker (see ``TimerNode/claim(_:generation:)``).
+    @usableFromInline func claimTimerFire(_ node: TimerNode, generation: UInt64) -> TimerClaim {
+        entry(self, node, generation, .claimFire)
+    }
+
+    /// The second step of telling one of this server's fires on a worker.
+    @usableFromInline
+    func runClaimedTimerFire(_ node: TimerNode, generation: UInt64, _ claim: TimerClaim) -> (any Schedulable)? {
+        entry(self, node, generation, .runClaimedFire(claim)) == .schedule ? self : nil
     }
 
     /// The state timer fired (the core is its node).
@@ -780,10 +799,20 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
         timerFired(self, generation: generation)
     }
 
-    /// A timer fired (on the timer thread, not the owner): only enqueues, and returns whether the server became
-    /// busy, for the caller to schedule. Reached through ``entry`` so it runs specialized for the machine.
+    @usableFromInline override func claim(_ target: AnyObject, generation: UInt64) -> TimerClaim {
+        claimTimerFire(self, generation: generation)
+    }
+
+    @usableFromInline
+    override func runClaimed(_ target: AnyObject, generation: UInt64, _ claim: TimerClaim) -> (any Schedulable)? {
+        runClaimedTimerFire(self, generation: generation, claim)
+    }
+
+    /// What ``entry`` runs, specialized for the machine: a run-queue turn (`timer` nil), or a step of telling a
+    /// fire of `timer`. `.schedule` when the server is busy and must be handed to the scheduler.
     @inlinable
-    func enqueueTimerFire(_ node: TimerNode, generation: UInt64) -> Bool {
+    func enter(_ step: EntryStep, timer node: TimerNode?, generation: UInt64) -> TimerClaim {
+        guard let node else { return runClaimingBatch() ? .schedule : .done }
         let message: Message<M>
         if node === self {
             message = .timer(.state, generation: generation)
@@ -792,10 +821,32 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
         } else if let node = node as? SelfSendNode<M> {
             message = .delayedInfo(node)
         } else {
-            return false
+            return .done
         }
-        if case .schedule = enqueueLocked(message, inline: false, bypassCapacity: true) { return true }
-        return false
+        switch step {
+        case .runBatch:
+            return .done
+        case .queueFire:
+            if case .schedule = enqueueLocked(message, inline: false, bypassCapacity: true) { return .schedule }
+            return .done
+        case .claimFire:
+            // An idle server is claimed without queueing the fire (no ring storage, no second lock to take it
+            // out); one waiting in the run queue is claimed with its queue.
+            switch enqueueLocked(message, inline: runtime.allowsInlineDrain, bypassCapacity: true) {
+            case .schedule: return .schedule
+            case .result(.runInline): return .run
+            case .result(.drainQueued(let items)): return .drain(items: items)
+            case .result: return .done
+            }
+        case .runClaimedFire(.run):
+            _ = drain(first: message, budget: Self.batchSize)
+            return .done
+        case .runClaimedFire(.drain(let items)):
+            _ = drainClaimed(items: items)
+            return .done
+        case .runClaimedFire:
+            return .done
+        }
     }
 
     @usableFromInline
@@ -900,6 +951,15 @@ final class EngineTimerNode<M: StateMachine>: TimerNode, @unchecked Sendable {
     @usableFromInline override func fire(_ target: AnyObject, generation: UInt64) -> (any Schedulable)? {
         unsafeDowncast(target, to: ServerCore<M>.self).timerFired(self, generation: generation)
     }
+
+    @usableFromInline override func claim(_ target: AnyObject, generation: UInt64) -> TimerClaim {
+        unsafeDowncast(target, to: ServerCore<M>.self).claimTimerFire(self, generation: generation)
+    }
+
+    @usableFromInline
+    override func runClaimed(_ target: AnyObject, generation: UInt64, _ claim: TimerClaim) -> (any Schedulable)? {
+        unsafeDowncast(target, to: ServerCore<M>.self).runClaimedTimerFire(self, generation: generation, claim)
+    }
 }
 
 /// A delayed message a server sent itself.
@@ -917,5 +977,14 @@ final class SelfSendNode<M: StateMachine>: TimerNode, @unchecked Sendable {
     /// Tells the server (the target while armed).
     @usableFromInline override func fire(_ target: AnyObject, generation: UInt64) -> (any Schedulable)? {
         unsafeDowncast(target, to: ServerCore<M>.self).timerFired(self, generation: generation)
+    }
+
+    @usableFromInline override func claim(_ target: AnyObject, generation: UInt64) -> TimerClaim {
+        unsafeDowncast(target, to: ServerCore<M>.self).claimTimerFire(self, generation: generation)
+    }
+
+    @usableFromInline
+    override func runClaimed(_ target: AnyObject, generation: UInt64, _ claim: TimerClaim) -> (any Schedulable)? {
+        unsafeDowncast(target, to: ServerCore<M>.self).runClaimedTimerFire(self, generation: generation, claim)
     }
 }

@@ -26,14 +26,42 @@ class TimerNode: @unchecked Sendable {
     /// Whether the node is armed in its service.
     final var isArmed: Bool { position >= 0 }
 
-    /// The timer fired: tells `target` (the object the node held while armed), on the service's thread (or the
-    /// thread advancing a manual clock) and outside its lock; only enqueues work. Returns the server the fire
-    /// made busy, for the caller to schedule: a timer service hands the servers of many fires to the scheduler
-    /// together. Every kind of node overrides this.
+    /// The timer fired: tells `target` (the object the node held while armed), outside the service's lock, by
+    /// queueing work only (the thread advancing a manual clock). Returns the server the fire made busy, for the
+    /// caller to schedule. Every kind of node overrides this.
     @usableFromInline
     func fire(_ target: AnyObject, generation: UInt64) -> (any Schedulable)? {
         preconditionFailure("\(type(of: self)) does not say what its timer does")
     }
+
+    /// The first step of telling a fire on a worker (``TimerLane``), taken under the lane's lock, in the order
+    /// the timers came due: queues the fire, or claims its server so that the second step,
+    /// ``runClaimed(_:generation:_:)``, outside the lock, drains it. Only mailbox locks may be taken here. By
+    /// default everything happens in the second step.
+    @usableFromInline
+    func claim(_ target: AnyObject, generation: UInt64) -> TimerClaim { .run }
+
+    /// The second step of telling a fire on a worker, after ``claim(_:generation:)`` returned `claim` (`run` or
+    /// `drain`). Returns a server to schedule, if any. By default, ``fire(_:generation:)``.
+    @usableFromInline
+    func runClaimed(_ target: AnyObject, generation: UInt64, _ claim: TimerClaim) -> (any Schedulable)? {
+        fire(target, generation: generation)
+    }
+}
+
+/// What the first step of telling a fire on a worker left to do (``TimerNode/claim(_:generation:)``).
+@usableFromInline
+enum TimerClaim: Equatable {
+    /// Nothing: the fire was queued to a busy server, or dropped.
+    case done
+    /// The fire was queued and made its server busy: the target is to be scheduled.
+    case schedule
+    /// The rest happens in the second step: for a server, it was idle and is now claimed, and the second step
+    /// handles the fire on the worker's thread (it never entered the mailbox).
+    case run
+    /// The server was waiting in the run queue with no worker on it yet and is now claimed: the second step
+    /// drains its first `items` messages, the fire the last of them.
+    case drain(items: Int)
 }
 
 /// A runtime's single timer service: the timing wheel under the system clock, a heap under a manual clock.

@@ -2,8 +2,12 @@
 /// sleeps until the next occupied slot (and not at all while no timer is armed).
 ///
 /// Arming, re-arming and cancelling are O(1) (intrusive doubly linked slots). Timers fire at or up to about one
-/// tick after their deadline, in insertion order within a tick. A timer further out than one revolution
-/// (4.096 s) stays in its slot and is passed over until its round comes.
+/// tick after their deadline. A timer further out than one revolution (4.096 s) stays in its slot and is passed
+/// over until its round comes.
+///
+/// The thread only collects the due timers; the workers tell their targets (``TimerLane``), so a tick that fires
+/// thousands of timers is delivered by every worker, starting while the thread is still collecting. The fires of
+/// one target reach it in the order they came due, and those of one tick in the order they were armed.
 ///
 /// Re-arming a timer to the same deadline or a later one (a state timeout restarted on every transition) only
 /// records the new deadline: the node stays in the slot of the earlier one, and the thread moves it on when it
@@ -28,17 +32,25 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
     private var wakeTick: Int64 = .max
     private var threadStarted = false
     private var isStopped = false
-    /// Where the servers made busy by fired timers go, a batch at a time.
+    /// Where the workers pick up fired timers: a target always goes to the same lane, which tells its fires in
+    /// order, while the lanes are told in parallel.
+    private let lanes: [TimerLane]
+    /// Where the lanes run.
     private let scheduler: any Scheduler
-    /// Servers handed to the scheduler together, at most: enough to spare a lock and a wake-up per timer when
-    /// many fire in one tick, few enough that workers start on the first ones while the rest are enqueued.
-    private static let scheduleBatch = 128
+    /// The fires collected and not yet handed to their lanes, by lane (kept between ticks for their storage).
+    private var staged: [[TimerFire]]
+    private var stagedCount = 0
+    /// How many fires the thread collects before it hands them to the lanes, in a tick that fires many: the
+    /// workers start on the first ones while the thread collects the rest.
+    private static let handOffCount = 256
 
-    /// A wheel handing fired timers' servers to `scheduler`. Without `startsThread` (tests) no thread ever runs it:
-    /// the test moves it with ``advance(toTick:)``.
-    init(scheduler: any Scheduler, startsThread: Bool = true) {
+    /// A wheel whose fired timers are told on `scheduler`'s workers, through `lanes` lanes (a few per worker).
+    /// Without `startsThread` (tests) no thread ever runs it: the test moves it with ``advance(toTick:)``.
+    init(scheduler: any Scheduler, lanes laneCount: Int = 4, startsThread: Bool = true) {
         origin = monotonicNanoseconds()
         self.scheduler = scheduler
+        lanes = (0..<Swift.max(1, laneCount)).map { _ in TimerLane(scheduler: scheduler) }
+        staged = Array(repeating: [], count: lanes.count)
         threadStarted = !startsThread
     }
 
@@ -136,9 +148,9 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
     }
 
     /// With the lock held: processes the slots of every tick since the last processed one through `nowTick` (a
-    /// revolution at most), unlinking the due timers into `fired` and moving re-armed ones on to the slot of their
-    /// deadline.
-    private func collect(through nowTick: Int64, into fired: inout [(AnyObject, TimerNode, UInt64)]) {
+    /// revolution at most), unlinking the due timers and moving re-armed ones on to the slot of their deadline.
+    /// The due timers go to `fired` if given (in order); otherwise to their lanes, ``handOffCount`` at a time.
+    private func collect(through nowTick: Int64, into fired: UnsafeMutablePointer<[TimerFire]>?) {
         let lastTick = Swift.min(nowTick, currentTick + Int64(Self.slotCount))
         var tick = currentTick + 1
         while tick <= lastTick {
@@ -150,7 +162,10 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
                     unlink(current)
                     armedCount -= 1
                     // Moved out of the node (no retain and release).
-                    if let target = current.target.take() { fired.append((target, current, current.generation)) }
+                    if let target = current.target.take() {
+                        let fire = TimerFire(target: target, node: current, generation: current.generation)
+                        if let fired { fired.pointee.append(fire) } else { stage(fire) }
+                    }
                 } else if case let due = Int(current.deadline & Int64(Self.mask)), due != slot {
                     // Re-armed later since it was linked here: on to the slot of its deadline.
                     unlink(current)
@@ -165,14 +180,16 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
     /// Moves a wheel made without a thread to `tick` (at most a revolution past the last one), returning the timers
     /// that fired, in order, with their generations, without telling their targets.
     func advance(toTick tick: Int64) -> [(node: TimerNode, generation: UInt64)] {
-        var fired: [(AnyObject, TimerNode, UInt64)] = []
+        var fired: [TimerFire] = []
         lock.withLock { collect(through: tick, into: &fired) }
-        return fired.map { ($0.1, $0.2) }
+        return fired.map { fire in
+            let (target, node) = fire.take()
+            _ = target
+            return (node, fire.generation)
+        }
     }
 
     private func run() {
-        var fired: [(AnyObject, TimerNode, UInt64)] = []
-        var busy: [any Schedulable] = []
         lock.lock()
         while !isStopped {
             if armedCount == 0 {
@@ -188,24 +205,163 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
                 if sleep > 0 { lock.wait(nanoseconds: sleep) }
                 continue
             }
-            collect(through: nowTick, into: &fired)
+            collect(through: nowTick, into: nil)
             wakeTick = .max
-            if !fired.isEmpty {
-                lock.unlock()
-                for (target, node, generation) in fired {
-                    guard let job = node.fire(target, generation: generation) else { continue }
-                    busy.append(job)
-                    if busy.count == Self.scheduleBatch {
-                        scheduler.schedule(contentsOf: busy)
-                        busy.removeAll(keepingCapacity: true)
-                    }
-                }
-                scheduler.schedule(contentsOf: busy)
-                busy.removeAll(keepingCapacity: true)
-                fired.removeAll(keepingCapacity: fired.count < 4096)
-                lock.lock()
-            }
+            handOff()
         }
         lock.unlock()
+    }
+
+    /// Moves a wheel made without a thread to `tick` as its thread would: the due timers go to their lanes, and
+    /// the lanes that were idle to the scheduler.
+    func handOff(throughTick tick: Int64) {
+        lock.withLock {
+            collect(through: tick, into: nil)
+            handOff()
+        }
+    }
+
+    /// With the lock held: puts `fire` with the others of its lane, handing them all to the lanes when there are
+    /// enough.
+    private func stage(_ fire: TimerFire) {
+        // Fibonacci hashing of the target's address: neighbouring objects spread over the lanes.
+        let hash = UInt64(UInt(bitPattern: fire.target.toOpaque()) >> 4) &* 0x9E37_79B9_7F4A_7C15
+        staged[lanes.count == 1 ? 0 : Int((hash >> 32) % UInt64(lanes.count))].append(fire)
+        stagedCount += 1
+        if stagedCount == Self.handOffCount { handOff() }
+    }
+
+    /// With the lock held: hands the staged fires to their lanes and schedules the lanes that were idle. (The
+    /// lanes' locks and the scheduler's are only ever taken after this one.)
+    private func handOff() {
+        guard stagedCount > 0 else { return }
+        var idle: [any Schedulable] = []
+        for index in lanes.indices where !staged[index].isEmpty {
+            if lanes[index].push(staged[index]) { idle.append(lanes[index]) }
+            staged[index].removeAll(keepingCapacity: staged[index].count <= 4 * Self.handOffCount)
+        }
+        stagedCount = 0
+        scheduler.schedule(contentsOf: idle)
+    }
+}
+
+/// Fired timers on their way to their targets, told by the workers (never by the wheel's thread, which must
+/// not run handlers): a server found idle handles its fire on the worker at once, as a call to an idle server
+/// does, without a mailbox entry or a run-queue entry of its own.
+///
+/// A worker takes the fires a group at a time and, under the lane's lock, queues each or claims its server
+/// (``TimerNode/claim(_:generation:)``); the handlers run after the lock is released. So the fires of one target
+/// reach it in order even with two workers on the lane, and a slow handler holds up only the few fires of its
+/// group: the lane is scheduled twice while it has more than a group waiting, so that another worker goes on.
+final class TimerLane: Schedulable, @unchecked Sendable {
+    // Safety: all mutable state is in `state`, behind its lock.
+    private let state = Locked(LaneState())
+    private struct LaneState: ~Copyable {
+        /// The fires not yet taken, from `head` on.
+        var pending: [TimerFire] = []
+        var head = 0
+        /// The lane's entries in the run queue or running (at most ``TimerLane/maxEntries``).
+        var entries = 0
+        var waiting: Int { pending.count - head }
+    }
+    /// Where the lane and the servers its fires made busy go.
+    let scheduler: any Scheduler
+    /// The most fires taken under one acquisition of the lock.
+    static let group = 16
+    /// The most fires told in one turn, before the lane makes way for the other jobs.
+    static let turn = 256
+    /// How many workers may tell the lane's fires at once.
+    static let maxEntries = 2
+
+    init(scheduler: any Scheduler) { self.scheduler = scheduler }
+
+    /// Fires pushed but never told (the runtime stopped with fires waiting): their references are given back.
+    deinit {
+        state.withLock { state in
+            for fire in state.pending[state.head...] { _ = fire.take() }
+        }
+    }
+
+    /// Adds `fires` after the lane's waiting ones; returns true if the caller must schedule the lane (once more).
+    func push(_ fires: [TimerFire]) -> Bool {
+        state.withLock { state in
+            state.pending.append(contentsOf: fires)
+            guard state.entries == 0 || (state.entries < Self.maxEntries && state.waiting > Self.group) else {
+                return false
+            }
+            state.entries += 1
+            return true
+        }
+    }
+
+    func runScheduled() -> Bool {
+        withUnsafeTemporaryAllocation(of: (TimerFire, TimerClaim).self, capacity: Self.group) { buffer in
+            let taken = buffer.baseAddress!
+            var told = 0
+            var busy: [any Schedulable] = []
+            while told < Self.turn {
+                let count = state.withLock { state -> Int in
+                    let count = Swift.min(Self.group, state.waiting)
+                    for index in 0..<count {
+                        let fire = state.pending[state.head + index]
+                        let claim = fire.node.takeUnretainedValue().claim(
+                            fire.target.takeUnretainedValue(), generation: fire.generation)
+                        (taken + index).initialize(to: (fire, claim))
+                    }
+                    state.head += count
+                    if state.waiting == 0 {
+                        state.pending.removeAll(keepingCapacity: state.pending.count <= 4 * Self.turn)
+                        state.head = 0
+                        if count == 0 { state.entries -= 1 }
+                    } else if state.head >= 4 * Self.turn && state.head >= state.waiting {
+                        // A backlog that never runs dry: the told fires' room is given back now and then.
+                        state.pending.removeFirst(state.head)
+                        state.head = 0
+                    }
+                    return count
+                }
+                if count == 0 { return false }
+                for index in 0..<count {
+                    let (fire, claim) = (taken + index).move()
+                    let (target, node) = fire.take()
+                    switch claim {
+                    case .done:
+                        break
+                    case .schedule:
+                        if let job = target as? any Schedulable { busy.append(job) }
+                    case .run, .drain:
+                        if let job = node.runClaimed(target, generation: fire.generation, claim) { busy.append(job) }
+                    }
+                }
+                if !busy.isEmpty {
+                    scheduler.schedule(contentsOf: busy)
+                    busy.removeAll(keepingCapacity: true)
+                }
+                told += count
+            }
+            return true
+        }
+    }
+}
+
+/// A fired timer on its way to its target: the node and the target it held while armed, each retained once
+/// (a plain record, so that the lists of a tick's fires are filled and split without reference counting), and
+/// the generation it fired with. Taken exactly once.
+struct TimerFire: @unchecked Sendable {
+    // Safety: handed from the wheel's thread to one worker through a lane's lock; the objects it refers to are
+    // only told (`fire`), which every kind of node does thread-safely.
+    let target: Unmanaged<AnyObject>
+    let node: Unmanaged<TimerNode>
+    let generation: UInt64
+
+    init(target: consuming AnyObject, node: TimerNode, generation: UInt64) {
+        self.target = Unmanaged.passRetained(target)
+        self.node = Unmanaged.passRetained(node)
+        self.generation = generation
+    }
+
+    /// The target and the node, their references handed back to the caller.
+    func take() -> (target: AnyObject, node: TimerNode) {
+        (target.takeRetainedValue(), node.takeRetainedValue())
     }
 }
