@@ -90,7 +90,7 @@ import Testing
         }
     }
 
-    @Test func aTicksFiresAreToldOnTheWorkersEachTargetsInTheOrderTheyCameDue() {
+    @Test func aTicksFiresAreToldOnTheWorkersEachTargetsInTheOrderTheWheelCollectedThem() {
         let scheduler = KeepingScheduler()
         let wheel = WheelTimerService(scheduler: scheduler, lanes: 3, startsThread: false)
         let log = FireLog()
@@ -116,7 +116,7 @@ import Testing
         for target in targets {
             let generations = entries.filter { $0.target == ObjectIdentifier(target) }.map(\.generation)
             #expect(generations.count == 100)
-            #expect(generations == generations.sorted(), "a target's fires in the order they came due")
+            #expect(generations == generations.sorted(), "a target's fires in the order the wheel collected them")
         }
         #expect(wheel.armedTimerCount == 0)
     }

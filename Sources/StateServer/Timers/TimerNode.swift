@@ -35,7 +35,7 @@ class TimerNode: @unchecked Sendable {
     }
 
     /// The first step of telling a fire on a worker (``TimerLane``), taken under the lane's lock, in the order
-    /// the timers came due: queues the fire, or claims its server so that the second step,
+    /// the wheel collected the fires: queues the fire, or claims its server so that the second step,
     /// ``runClaimed(_:generation:_:)``, outside the lock, drains it. Only mailbox locks may be taken here. By
     /// default everything happens in the second step.
     @usableFromInline

@@ -7,7 +7,8 @@
 ///
 /// The thread only collects the due timers; the workers tell their targets (``TimerLane``), so a tick that fires
 /// thousands of timers is delivered by every worker, starting while the thread is still collecting. The fires of
-/// one target reach it in the order they came due, and those of one tick in the order they were armed.
+/// one target reach it in the order the thread collects them: tick by tick, and within a tick in the order of the
+/// tick's slot (the order the timers were linked into it: when armed, or when moved on from an earlier slot).
 ///
 /// Re-arming a timer to the same deadline or a later one (a state timeout restarted on every transition) only
 /// records the new deadline: the node stays in the slot of the earlier one, and the thread moves it on when it
