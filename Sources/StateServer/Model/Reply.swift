@@ -179,13 +179,14 @@ final class ReplyCell: @unchecked Sendable {
         after timeout: Duration, on timers: any TimerService, server: ServerID,
         code: StateServerError.Code = .callTimeout
     ) {
-        let node = CallTimeoutNode(code: code, timeout: timeout, server: server)
-        node.service = timers
         state.withLock { state in
             guard !state.isResolved else { return }
-            state.waiting.timeoutNode = node
+            // The parties' box is the timer's node: no allocation of its own.
+            let parties = state.waiting
+            guard parties.timeout == nil else { return }
+            parties.timeout = CallTimeout(code: code, duration: timeout, server: server, service: timers)
             let deadline = RuntimeInstant(nanoseconds: timers.now).advanced(by: timeout).nanoseconds
-            timers.arm(node, at: deadline, generation: 0, target: self)
+            timers.arm(parties, at: deadline, generation: 0, target: self)
         }
     }
 }
@@ -221,20 +222,23 @@ final class ReplyFailure: Sendable {
     @usableFromInline init(_ error: StateServerError) { self.error = error }
 }
 
-/// Who waits on a pending reply cell: suspended callers, observers, the caller's timeout timer. Guarded by the
-/// cell's lock until the cell is resolved, then owned by the resolving thread.
+/// Who waits on a pending reply cell: suspended callers, observers, the caller's timeout. Guarded by the cell's
+/// lock until the cell is resolved, then owned by the resolving thread. The box is also the timeout's timer node
+/// (its target the cell), so a caller that waits with a timeout allocates one object for both.
 @usableFromInline
-final class ReplyParties: @unchecked Sendable {
-    // Safety: see the type's documentation.
+final class ReplyParties: TimerNode, @unchecked Sendable {
+    // Safety: see the type's documentation; `timeout` is set once, under the cell's lock, before the node is armed,
+    // and never changed; the base class's state is guarded by the timer service.
     @usableFromInline var continuations: [(token: UInt64, continuation: UnsafeContinuation<ReplyValue, any Error>)] = []
     @usableFromInline var observers: [@Sendable () -> Void] = []
-    @usableFromInline var timeoutNode: CallTimeoutNode?
+    /// The caller's timeout, once armed.
+    @usableFromInline var timeout: CallTimeout?
 
-    @usableFromInline init() {}
+    @usableFromInline override init() { super.init() }
 
     /// Disarms the timeout and wakes everyone with `outcome`.
     func notify(_ outcome: ReplyOutcome) {
-        if let timeoutNode { timeoutNode.service?.cancel(timeoutNode) }
+        if let timeout { timeout.service.cancel(self) }
         for (_, continuation) in continuations { Self.resume(continuation, with: outcome) }
         for observer in observers { observer() }
     }
@@ -244,6 +248,16 @@ final class ReplyParties: @unchecked Sendable {
         case .success(let value): continuation.resume(returning: value)
         case .failure(let failure): continuation.resume(throwing: failure.error)
         }
+    }
+
+    /// The caller's timeout fired: fails the call (the target is its reply cell) unless it was answered first.
+    override func fire(_ target: AnyObject, generation: UInt64) -> (any Schedulable)? {
+        guard let timeout else { return nil }
+        let message = timeout.code == .callTimeout
+            ? "no reply from server \(timeout.server) within \(timeout.duration)"
+            : "server \(timeout.server) did not end within \(timeout.duration)"
+        _ = unsafeDowncast(target, to: ReplyCell.self).fail(StateServerError(timeout.code, message))
+        return nil
     }
 }
 
@@ -288,29 +302,12 @@ struct ReplySlot<Value: Sendable>: Sendable {
     }
 }
 
-/// The timer of one caller's timeout.
+/// A caller's timeout: what its failure says, and the service its timer is armed in (held strongly: the service
+/// holds the timer only while it is armed, and an answer or the timeout disarms it).
 @usableFromInline
-final class CallTimeoutNode: TimerNode, @unchecked Sendable {
-    // Safety: `service` is written once, before the node is armed; the other fields below are immutable; the
-    // base class's state is guarded by the timer service.
-    /// The service the node is armed in, to disarm it when the call is answered first.
-    weak var service: (any TimerService)?
+struct CallTimeout: Sendable {
     let code: StateServerError.Code
-    let timeout: Duration
+    let duration: Duration
     let server: ServerID
-    init(code: StateServerError.Code, timeout: Duration, server: ServerID) {
-        self.code = code
-        self.timeout = timeout
-        self.server = server
-        super.init()
-    }
-
-    /// Fails the call (the target is its reply cell) unless it was answered first.
-    override func fire(_ target: AnyObject, generation: UInt64) -> (any Schedulable)? {
-        let message = code == .callTimeout
-            ? "no reply from server \(server) within \(timeout)"
-            : "server \(server) did not end within \(timeout)"
-        _ = unsafeDowncast(target, to: ReplyCell.self).fail(StateServerError(code, message))
-        return nil
-    }
+    let service: any TimerService
 }
