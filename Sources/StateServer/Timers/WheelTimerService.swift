@@ -14,12 +14,18 @@
 /// records the new deadline: the node stays in the slot of the earlier one, and the thread moves it on when it
 /// reaches that slot. A node is therefore always in a slot that comes up at or before its deadline.
 final class WheelTimerService: TimerService, @unchecked Sendable {
-    // Safety: all mutable state is guarded by `lock`; targets are called after it is released.
+    // Safety: all mutable state is guarded by `lock`; targets are called after it is released (on the workers).
     private static let slotCount = 4096
     private static let mask = slotCount - 1
     private static let tickNanoseconds: Int64 = 1_000_000
 
-    private let lock = ConditionLock()
+    /// Guards the wheel: the runtime's own lock (one atomic operation to take and give back when free), taken by
+    /// every arm and cancel.
+    private let lock = Locked(())
+    /// Where the thread sleeps until its next tick. The thread holds it whenever it is not waiting on it, so that
+    /// an arm that needs to wake it (``arm(_:at:generation:target:)``, after releasing `lock`) cannot signal
+    /// between the thread's choice of a wake tick and its wait.
+    private let sleeper = ConditionLock()
     private let origin: Int64
     @exclusivity(unchecked) private var heads = [TimerNode?](repeating: nil, count: WheelTimerService.slotCount)
     /// The last node of each slot, unretained: it is held by `heads` or by its predecessor's `next`, and removed
@@ -61,28 +67,28 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
         // Saturate: a deadline past the end of the timeline (hundreds of years away) stays at its end.
         let (rounded, overflow) = deadline.addingReportingOverflow(Self.tickNanoseconds - 1)
         let requested = (overflow ? Int64.max : rounded) / Self.tickNanoseconds
-        lock.lock()
-        let tick = Swift.max(requested, currentTick + 1)
-        // Assigned only when it changes: re-arming for the same server costs no retain and release.
-        if node.target !== target { node.target = target }
-        node.generation = generation
-        if node.isArmed {
-            if tick >= node.deadline {
-                // Later (or the same): the node's slot comes up first, and the thread moves it on from there.
-                node.deadline = tick
-                lock.unlock()
-                return
+        let (mustStart, mustWake) = lock.withLock { _ -> (Bool, Bool) in
+            let tick = Swift.max(requested, currentTick + 1)
+            // Assigned only when it changes: re-arming for the same server costs no retain and release.
+            if node.target !== target { node.target = target }
+            node.generation = generation
+            if node.isArmed {
+                if tick >= node.deadline {
+                    // Later (or the same): the node's slot comes up first, and the thread moves it on from there.
+                    node.deadline = tick
+                    return (false, false)
+                }
+                unlink(node)
+                armedCount -= 1
             }
-            unlink(node)
-            armedCount -= 1
+            node.deadline = tick
+            link(node, slot: Int(tick & Int64(Self.mask)))
+            armedCount += 1
+            let mustStart = !threadStarted
+            threadStarted = true
+            return (mustStart, tick < wakeTick)
         }
-        node.deadline = tick
-        link(node, slot: Int(tick & Int64(Self.mask)))
-        armedCount += 1
-        let mustStart = !threadStarted
-        threadStarted = true
-        if tick < wakeTick { lock.signal() }
-        lock.unlock()
+        if mustWake { sleeper.withLock { sleeper.signal() } }
         if mustStart {
             let started = startThread(name: "statem-timers") { [self] in run() }
             precondition(started, "StateServer could not start its timer thread")
@@ -90,24 +96,22 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
     }
 
     func cancel(_ node: TimerNode) {
-        lock.lock()
-        if node.isArmed {
-            unlink(node)
-            armedCount -= 1
-            node.target = nil
+        lock.withLock { _ in
+            if node.isArmed {
+                unlink(node)
+                armedCount -= 1
+                node.target = nil
+            }
         }
-        lock.unlock()
     }
 
     /// How many timers are armed (the thread parks when none is).
-    var armedTimerCount: Int { lock.withLock { armedCount } }
+    var armedTimerCount: Int { lock.withLock { _ in armedCount } }
 
     /// Stops the thread; armed timers no longer fire.
     func shutdown() {
-        lock.withLock {
-            isStopped = true
-            lock.signal()
-        }
+        lock.withLock { _ in isStopped = true }
+        sleeper.withLock { sleeper.signal() }
     }
 
     private func link(_ node: TimerNode, slot: Int) {
@@ -182,7 +186,7 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
     /// that fired, in order, with their generations, without telling their targets.
     func advance(toTick tick: Int64) -> [(node: TimerNode, generation: UInt64)] {
         var fired: [TimerFire] = []
-        lock.withLock { collect(through: tick, into: &fired) }
+        lock.withLock { _ in collect(through: tick, into: &fired) }
         return fired.map { fire in
             let (target, node) = fire.take()
             _ = target
@@ -191,32 +195,38 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
     }
 
     private func run() {
-        lock.lock()
-        while !isStopped {
-            if armedCount == 0 {
-                wakeTick = .max
-                lock.wait()
-                continue
+        enum Step { case stop, wait, sleep(nanoseconds: Int64), again }
+        sleeper.lock()
+        while true {
+            let step = lock.withLock { _ -> Step in
+                if isStopped { return .stop }
+                if armedCount == 0 {
+                    wakeTick = .max
+                    return .wait
+                }
+                let nowTick = now / Self.tickNanoseconds
+                if nowTick <= currentTick {
+                    wakeTick = currentTick + ticksToNextOccupied()
+                    let sleep = wakeTick * Self.tickNanoseconds - now
+                    return sleep > 0 ? .sleep(nanoseconds: sleep) : .again
+                }
+                collect(through: nowTick, into: nil)
+                handOff()
+                return .again
             }
-            let nowTick = now / Self.tickNanoseconds
-            if nowTick <= currentTick {
-                let distance = ticksToNextOccupied()
-                wakeTick = currentTick + distance
-                let sleep = wakeTick * Self.tickNanoseconds - now
-                if sleep > 0 { lock.wait(nanoseconds: sleep) }
-                continue
+            switch step {
+            case .stop: sleeper.unlock(); return
+            case .wait: sleeper.wait()
+            case .sleep(let nanoseconds): sleeper.wait(nanoseconds: nanoseconds)
+            case .again: continue
             }
-            collect(through: nowTick, into: nil)
-            wakeTick = .max
-            handOff()
         }
-        lock.unlock()
     }
 
     /// Moves a wheel made without a thread to `tick` as its thread would: the due timers go to their lanes, and
     /// the lanes that were idle to the scheduler.
     func handOff(throughTick tick: Int64) {
-        lock.withLock {
+        lock.withLock { _ in
             collect(through: tick, into: nil)
             handOff()
         }
