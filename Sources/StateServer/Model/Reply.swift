@@ -174,7 +174,8 @@ final class ReplyCell: @unchecked Sendable {
         if runNow { observer() }
     }
 
-    /// Arms a timer that fails the call with `code` after `timeout`, unless it is answered first.
+    /// Arms a timer that fails the call with `code` after `timeout`, unless it is answered first. A cell has one
+    /// timeout: arming it again does nothing (every caller arms a fresh cell once).
     func armTimeout(
         after timeout: Duration, on timers: any TimerService, server: ServerID,
         code: StateServerError.Code = .callTimeout
