@@ -198,7 +198,7 @@ enum EnqueueResult {
 /// The core is also the timer node of the server's state timeout (the commonest timer), so a machine waiting on
 /// one is a single heap block.
 @usableFromInline
-final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Sendable {
+final class ServerCore<M: StateMachine>: ServerTimerNode<M>, Schedulable, @unchecked Sendable {
     // Safety: `mailbox` is a mutex; every other `var` is owner state, accessed only by the thread that owns
     // the drain (see the type's documentation), which the mailbox status hands over with a lock. The same
     // invariant makes the dynamic exclusivity checks on the hottest owner fields redundant, so they are
@@ -794,20 +794,6 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
         entry(self, node, generation, .runClaimedFire(claim)) == .schedule ? self : nil
     }
 
-    /// The state timer fired (the core is its node).
-    @usableFromInline override func fire(_ target: AnyObject, generation: UInt64) -> (any Schedulable)? {
-        timerFired(self, generation: generation)
-    }
-
-    @usableFromInline override func claim(_ target: AnyObject, generation: UInt64) -> TimerClaim {
-        claimTimerFire(self, generation: generation)
-    }
-
-    @usableFromInline
-    override func runClaimed(_ target: AnyObject, generation: UInt64, _ claim: TimerClaim) -> (any Schedulable)? {
-        runClaimedTimerFire(self, generation: generation, claim)
-    }
-
     /// What ``entry`` runs, specialized for the machine: a run-queue turn (`timer` nil), or a step of telling a
     /// fire of `timer`. `.schedule` when the server is busy and must be handed to the scheduler.
     @inlinable
@@ -937,15 +923,12 @@ final class ServerCore<M: StateMachine>: TimerNode, Schedulable, @unchecked Send
     }
 }
 
-/// The timer node of one timeout kind of one server.
+/// A timer node whose target is a server running `M`: the server's own core (its state timer), an event or named
+/// timer's node, a delayed message to self. It tells the server through the server's specialized entry.
 @usableFromInline
-final class EngineTimerNode<M: StateMachine>: TimerNode, @unchecked Sendable {
-    // Safety: `kind` is immutable; the base class's state is guarded by the timer service.
-    @usableFromInline let kind: TimeoutKind<M.Timer>
-    @inlinable init(kind: TimeoutKind<M.Timer>) {
-        self.kind = kind
-        super.init()
-    }
+class ServerTimerNode<M: StateMachine>: TimerNode, @unchecked Sendable {
+    // Safety: no state of its own; the base class's state is guarded by the timer service.
+    @usableFromInline override init() { super.init() }
 
     /// Tells the server (the target while armed).
     @usableFromInline override func fire(_ target: AnyObject, generation: UInt64) -> (any Schedulable)? {
@@ -962,9 +945,20 @@ final class EngineTimerNode<M: StateMachine>: TimerNode, @unchecked Sendable {
     }
 }
 
+/// The timer node of one timeout kind of one server.
+@usableFromInline
+final class EngineTimerNode<M: StateMachine>: ServerTimerNode<M>, @unchecked Sendable {
+    // Safety: `kind` is immutable; the base class's state is guarded by the timer service.
+    @usableFromInline let kind: TimeoutKind<M.Timer>
+    @inlinable init(kind: TimeoutKind<M.Timer>) {
+        self.kind = kind
+        super.init()
+    }
+}
+
 /// A delayed message a server sent itself.
 @usableFromInline
-final class SelfSendNode<M: StateMachine>: TimerNode, @unchecked Sendable {
+final class SelfSendNode<M: StateMachine>: ServerTimerNode<M>, @unchecked Sendable {
     // Safety: `info` and `token` are immutable; the base class's state is guarded by the timer service.
     @usableFromInline let info: M.Info
     @usableFromInline let token: UInt64
@@ -972,19 +966,5 @@ final class SelfSendNode<M: StateMachine>: TimerNode, @unchecked Sendable {
         self.info = info
         self.token = token
         super.init()
-    }
-
-    /// Tells the server (the target while armed).
-    @usableFromInline override func fire(_ target: AnyObject, generation: UInt64) -> (any Schedulable)? {
-        unsafeDowncast(target, to: ServerCore<M>.self).timerFired(self, generation: generation)
-    }
-
-    @usableFromInline override func claim(_ target: AnyObject, generation: UInt64) -> TimerClaim {
-        unsafeDowncast(target, to: ServerCore<M>.self).claimTimerFire(self, generation: generation)
-    }
-
-    @usableFromInline
-    override func runClaimed(_ target: AnyObject, generation: UInt64, _ claim: TimerClaim) -> (any Schedulable)? {
-        unsafeDowncast(target, to: ServerCore<M>.self).runClaimedTimerFire(self, generation: generation, claim)
     }
 }
