@@ -158,6 +158,47 @@ import Testing
         #expect(wheel.armedTimerCount == 0)
     }
 
+    @Test func cancelledTimersLeaveHolesThatACompactionClosesAndTheOthersFireInOrder() {
+        let wheel = WheelTimerService(scheduler: WorkerPool(workers: 1), startsThread: false)
+        let target = Target()
+        let nodes = (0..<100).map { _ in TimerNode() }
+        for (index, node) in nodes.enumerated() {
+            wheel.arm(node, at: Self.ms(5), generation: UInt64(index), target: target)
+        }
+        // Two of every three, from the front: holes, until there are more holes than nodes and the slot is compacted.
+        for index in 0..<100 where index % 3 != 0 { wheel.cancel(nodes[index]) }
+        #expect(wheel.armedTimerCount == 34)
+        #expect(wheel.slotLength(atTick: 5) < 100)
+        #expect(wheel.advance(toTick: 5).map(\.generation) == stride(from: 0, to: 100, by: 3).map { UInt64($0) })
+        #expect(wheel.slotLength(atTick: 5) == 0)
+    }
+
+    @Test func aTimerArmedAndCancelledOverAndOverLeavesItsSlotEmpty() {
+        let wheel = WheelTimerService(scheduler: WorkerPool(workers: 1), startsThread: false)
+        let target = Target()
+        let staying = TimerNode()
+        wheel.arm(staying, at: Self.ms(5), generation: 0, target: target)
+        // A caller's timeout armed and disarmed at once, 10,000 times: the slot does not grow.
+        for round in 1...10_000 {
+            let node = TimerNode()
+            wheel.arm(node, at: Self.ms(5), generation: UInt64(round), target: target)
+            wheel.cancel(node)
+        }
+        #expect(wheel.slotLength(atTick: 5) == 1)
+        #expect(wheel.advance(toTick: 5).map(\.generation) == [0])
+    }
+
+    @Test func aWheelLetGoOfGivesBackTheTimersStillArmed() {
+        weak var armed: TimerNode?
+        do {
+            let wheel = WheelTimerService(scheduler: WorkerPool(workers: 1), startsThread: false)
+            let node = TimerNode()
+            armed = node
+            wheel.arm(node, at: Self.ms(5), generation: 1, target: Target())
+        }
+        #expect(armed == nil)
+    }
+
     @Test func aCancelledReArmedTimerNeverFires() {
         let wheel = WheelTimerService(scheduler: WorkerPool(workers: 1), startsThread: false)
         let node = TimerNode()

@@ -15,11 +15,10 @@ class TimerNode: @unchecked Sendable {
     /// The tick of the wheel the node is due at; its slot may be an earlier one (see ``WheelTimerService``). The
     /// manual heap keeps its deadlines itself.
     @exclusivity(unchecked) var deadline: Int64 = 0
-    /// Wheel links.
-    @exclusivity(unchecked) var next: TimerNode?
-    @exclusivity(unchecked) unowned(unsafe) var previous: TimerNode?
     /// The wheel slot or the heap index while armed; -1 while not.
     @exclusivity(unchecked) var position: Int32 = -1
+    /// The node's place in its wheel slot's list of nodes, while armed in a wheel.
+    @exclusivity(unchecked) var index: Int32 = 0
 
     @usableFromInline init() {}
 

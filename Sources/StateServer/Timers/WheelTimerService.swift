@@ -1,14 +1,17 @@
 /// The default runtime's timer service: a hashed timing wheel with a 1 ms tick, driven by one thread that
 /// sleeps until the next occupied slot (and not at all while no timer is armed).
 ///
-/// Arming, re-arming and cancelling are O(1) (intrusive doubly linked slots). Timers fire at or up to about one
+/// Arming, re-arming and cancelling are O(1) (each slot a list of node references, a node knowing its place in it;
+/// a cancelled node leaves a hole, filled when the slot is compacted or processed). Timers fire at or up to about one
 /// tick after their deadline. A timer further out than one revolution (4.096 s) stays in its slot and is passed
 /// over until its round comes.
 ///
 /// The thread only collects the due timers; the workers tell their targets (``TimerLane``), so a tick that fires
 /// thousands of timers is delivered by every worker, starting while the thread is still collecting. The fires of
 /// one target reach it in the order the thread collects them: tick by tick, and within a tick in the order of the
-/// tick's slot (the order the timers were linked into it: when armed, or when moved on from an earlier slot).
+/// tick's slot (the order the timers were put in it: when armed, or when moved on from an earlier slot). A slot's
+/// list is read front to back, so the nodes of a tick that fires many are fetched from memory in parallel rather
+/// than one after the other along links.
 ///
 /// Re-arming a timer to the same deadline or a later one (a state timeout restarted on every transition) only
 /// records the new deadline: the node stays in the slot of the earlier one, and the thread moves it on when it
@@ -27,10 +30,12 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
     /// between the thread's choice of a wake tick and its wait.
     private let sleeper = ConditionLock()
     private let origin: Int64
-    @exclusivity(unchecked) private var heads = [TimerNode?](repeating: nil, count: WheelTimerService.slotCount)
-    /// The last node of each slot, unretained: it is held by `heads` or by its predecessor's `next`, and removed
-    /// from here when unlinked (a retained tail cost a retain and release on every arm).
-    @exclusivity(unchecked) private var tails = [Unmanaged<TimerNode>?](repeating: nil, count: WheelTimerService.slotCount)
+    /// Each slot's armed nodes, each reference retained once by the slot (`nil`: a cancelled node's hole).
+    @exclusivity(unchecked) private var slots = [[Unmanaged<TimerNode>?]](repeating: [], count: WheelTimerService.slotCount)
+    /// How many of each slot's entries are nodes (not holes).
+    @exclusivity(unchecked) private var live = [Int32](repeating: 0, count: WheelTimerService.slotCount)
+    /// The list of the slot being processed, kept for its storage.
+    @exclusivity(unchecked) private var spare: [Unmanaged<TimerNode>?] = []
     @exclusivity(unchecked) private var occupied = [UInt64](repeating: 0, count: WheelTimerService.slotCount / 64)
     private var armedCount = 0
     /// The last tick whose slot was processed.
@@ -59,6 +64,13 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
         lanes = (0..<Swift.max(1, laneCount)).map { _ in TimerLane(scheduler: scheduler) }
         staged = Array(repeating: [], count: lanes.count)
         threadStarted = !startsThread
+    }
+
+    /// Gives back the slots' references to the nodes still armed (the thread has stopped: it holds the service).
+    deinit {
+        for list in slots {
+            for case let reference? in list { reference.release() }
+        }
     }
 
     var now: Int64 { monotonicNanoseconds() &- origin }
@@ -105,6 +117,9 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
         }
     }
 
+    /// How long the list of the slot of `tick` is, holes included.
+    func slotLength(atTick tick: Int64) -> Int { lock.withLock { _ in slots[Int(tick & Int64(Self.mask))].count } }
+
     /// How many timers are armed (the thread parks when none is).
     var armedTimerCount: Int { lock.withLock { _ in armedCount } }
 
@@ -114,28 +129,47 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
         sleeper.withLock { sleeper.signal() }
     }
 
-    private func link(_ node: TimerNode, slot: Int) {
+    /// Puts `node` at the end of `slot`, the slot's reference being `reference` (a retain the caller made or hands
+    /// over).
+    private func link(_ node: TimerNode, slot: Int, reference: Unmanaged<TimerNode>) {
         node.position = Int32(slot)
-        node.next = nil
-        let tail = tails[slot]?.takeUnretainedValue()
-        node.previous = tail
-        if let tail { tail.next = node } else { heads[slot] = node }
-        tails[slot] = Unmanaged.passUnretained(node)
+        node.index = Int32(slots[slot].count)
+        slots[slot].append(reference)
+        live[slot] += 1
         occupied[slot >> 6] |= 1 << UInt64(slot & 63)
     }
 
+    private func link(_ node: TimerNode, slot: Int) {
+        link(node, slot: slot, reference: Unmanaged.passRetained(node))
+    }
+
+    /// Takes `node` out of its slot, leaving a hole (none at the end of the list), and gives back the slot's
+    /// reference to it. A slot with more holes than nodes is compacted.
     private func unlink(_ node: TimerNode) {
         let slot = Int(node.position)
-        if let previous = node.previous { previous.next = node.next } else { heads[slot] = node.next }
-        if let next = node.next {
-            next.previous = node.previous
-        } else {
-            tails[slot] = node.previous.map { Unmanaged.passUnretained($0) }
-        }
-        node.next = nil
-        node.previous = nil
+        let index = Int(node.index)
         node.position = -1
-        if heads[slot] == nil { occupied[slot >> 6] &= ~(1 << UInt64(slot & 63)) }
+        live[slot] -= 1
+        slots[slot][index] = nil
+        if index == slots[slot].count - 1 {
+            while let last = slots[slot].last, last == nil { slots[slot].removeLast() }
+        } else if slots[slot].count >= 32 && Int(live[slot]) * 2 < slots[slot].count {
+            compact(slot)
+        }
+        if live[slot] == 0 { occupied[slot >> 6] &= ~(1 << UInt64(slot & 63)) }
+        Unmanaged.passUnretained(node).release()
+    }
+
+    /// Closes the holes of `slot`'s list, keeping its nodes' order.
+    private func compact(_ slot: Int) {
+        var kept = 0
+        for index in slots[slot].indices {
+            guard let reference = slots[slot][index] else { continue }
+            reference.takeUnretainedValue().index = Int32(kept)
+            slots[slot][kept] = reference
+            kept += 1
+        }
+        slots[slot].removeLast(slots[slot].count - kept)
     }
 
     /// Ticks from `currentTick` to the next occupied slot (at most one revolution).
@@ -160,24 +194,34 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
         var tick = currentTick + 1
         while tick <= lastTick {
             let slot = Int(tick & Int64(Self.mask))
-            var node = heads[slot]
-            while let current = node {
-                node = current.next
-                if current.deadline <= nowTick {
-                    unlink(current)
+            tick += 1
+            guard live[slot] > 0 else { continue }
+            // The slot's list is taken whole; the nodes that stay (a later round) go back in order.
+            var entries = spare
+            swap(&entries, &slots[slot])
+            live[slot] = 0
+            occupied[slot >> 6] &= ~(1 << UInt64(slot & 63))
+            for case let reference? in entries {
+                let node = reference.takeUnretainedValue()
+                if node.deadline <= nowTick {
+                    node.position = -1
                     armedCount -= 1
-                    // Moved out of the node (no retain and release).
-                    if let target = current.target.take() {
-                        let fire = TimerFire(target: target, node: current, generation: current.generation)
+                    // The target is moved out of the node and the slot's reference handed to the fire: no
+                    // reference counting.
+                    if let target = node.target.take() {
+                        let fire = TimerFire(target: target, node: reference)
                         if let fired { fired.pointee.append(fire) } else { stage(fire) }
+                    } else {
+                        reference.release()
                     }
-                } else if case let due = Int(current.deadline & Int64(Self.mask)), due != slot {
-                    // Re-armed later since it was linked here: on to the slot of its deadline.
-                    unlink(current)
-                    link(current, slot: due)
+                } else {
+                    // Re-armed later since it was put here: on to the slot of its deadline, or back in this one
+                    // for a later round.
+                    link(node, slot: Int(node.deadline & Int64(Self.mask)), reference: reference)
                 }
             }
-            tick += 1
+            entries.removeAll(keepingCapacity: entries.count <= 4_096)
+            spare = entries
         }
         currentTick = Swift.max(currentTick, nowTick)
     }
@@ -365,10 +409,11 @@ struct TimerFire: @unchecked Sendable {
     let node: Unmanaged<TimerNode>
     let generation: UInt64
 
-    init(target: consuming AnyObject, node: TimerNode, generation: UInt64) {
+    /// The fire of the node `node` refers to (the reference handed over), for `target`, with the node's generation.
+    init(target: consuming AnyObject, node: Unmanaged<TimerNode>) {
         self.target = Unmanaged.passRetained(target)
-        self.node = Unmanaged.passRetained(node)
-        self.generation = generation
+        self.node = node
+        generation = node.takeUnretainedValue().generation
     }
 
     /// The target and the node, their references handed back to the caller.
