@@ -196,8 +196,10 @@ final class WheelTimerService: TimerService, @unchecked Sendable {
             let slot = Int(tick & Int64(Self.mask))
             tick += 1
             guard live[slot] > 0 else { continue }
-            // The slot's list is taken whole; the nodes that stay (a later round) go back in order.
-            var entries = spare
+            // The slot's list is taken whole, the spare storage put in its place (moved, not shared, so that
+            // the nodes that stay for a later round go back in order without a copy).
+            var entries: [Unmanaged<TimerNode>?] = []
+            swap(&entries, &spare)
             swap(&entries, &slots[slot])
             live[slot] = 0
             occupied[slot >> 6] &= ~(1 << UInt64(slot & 63))
