@@ -75,6 +75,39 @@ struct SemanticsStartTests {
         #expect(log.entries == ["a internal:first", "a cast:go"])
     }
 
+    @Test(arguments: [0, 1, 2, 3])
+    func everyFormOfOkTakesItsActionsInOrder(count: Int) throws {
+        let names = (1...3).prefix(count).map { "n\($0)" }
+        let forms: [Start<Probe>] = switch count {
+        case 0: [.ok("a", data: ProbeData()), .ok("a", data: ProbeData(), actions: [])]
+        case 1: [.ok("a", data: ProbeData(), .next(names[0])), .ok("a", data: ProbeData(), actions: [.next(names[0])])]
+        default:
+            [
+                count == 2
+                    ? .ok("a", data: ProbeData(), .next(names[0]), .next(names[1]))
+                    : .ok("a", data: ProbeData(), .next(names[0]), .next(names[1]), .next(names[2])),
+                .ok("a", data: ProbeData(), actions: names.map { .next($0) }),
+            ]
+        }
+        for start in forms {
+            #expect(start.state == "a")
+            #expect(start.data != nil)
+            #expect(start.actions.count == count)
+            let log = EventLog()
+            let runtime = Runtime(clock: ManualClock())
+            _ = try runtime.start(Probe(log: log, start: { start }) { _, _, _ in .keep })
+            #expect(log.entries == names.map { "a internal:\($0)" })
+        }
+    }
+
+    @Test func aStartThatDoesNotStartHasNoStateDataOrActions() {
+        for start in [Start<Probe>.ignore, .stop(.normal), .error(Boom("no"))] {
+            #expect(start.state == nil)
+            #expect(start.data == nil)
+            #expect(start.actions.isEmpty)
+        }
+    }
+
     @Test func startsInsertedEventsRunInOrderAfterTheInitialEnterCallBeforeStartReturns() async throws {
         let clock = ManualClock()
         let runtime = Runtime(clock: clock)

@@ -83,7 +83,7 @@ struct Engine<M: StateMachine>: Sendable {
     }
 
     /// Runs the machine's `start`; a thrown error becomes ``Start/error(_:)``. On `.ok`, the caller builds the
-    /// engine in that state, where it will live, and calls ``enterInitialState(_:into:)``. (Two steps rather than
+    /// engine in that state, where it will live, and calls ``enterInitialState(_:_:into:)``. (Two steps rather than
     /// one that returns the engine: a generic engine returned inside an enum is copied and destroyed through the
     /// runtime's value witnesses.)
     @inlinable
@@ -94,12 +94,13 @@ struct Engine<M: StateMachine>: Sendable {
     /// The transition into the initial state after a successful `start`: its actions, the initial enter call,
     /// then every inserted event and zero timeout (otp-semantics §1.2).
     @inlinable
-    mutating func enterInitialState(_ actions: [Action<M>], into output: inout EngineOutput<M>) {
+    mutating func enterInitialState(
+        _ firstAction: Action<M>?, _ moreActions: ActionList<M>?, into output: inout EngineOutput<M>
+    ) {
         output.trace(.started(state))
-        let initial = Transition<M>(.next(state), actions)
         transition(
-            after: .enter(from: state), from: state, initial.target, initial.firstAction, initial.moreActions,
-            isInitial: true, into: &output)
+            after: .enter(from: state), from: state, .next(state), firstAction, moreActions, isInitial: true,
+            into: &output)
         if exitReason == nil { runQueued(into: &output) }
     }
 

@@ -69,27 +69,88 @@ extension StateMachine {
 }
 
 /// What a machine's `start` returns: the outcomes of `gen_statem`'s `init/1`.
-public enum Start<M: StateMachine>: Sendable {
+///
+/// ```swift
+/// func start() -> Start<Self> { .ok(.red, .stateTimeout(.seconds(30))) }   // {ok, red, Data, [{state_timeout, …}]}
+/// func start() -> Start<Self> { .ok(.idle, data: Data()) }                   // {ok, idle, Data}
+/// func start() -> Start<Self> { .ignore }                                    // ignore
+/// func start() -> Start<Self> { .stop(.error(ConfigError.missing)) }         // {stop, Reason}
+/// ```
+///
+/// Like a ``Transition``, a start with no action or one action allocates nothing; more actions are kept in one
+/// heap block.
+public struct Start<M: StateMachine>: Sendable {
+    @usableFromInline
+    enum Outcome: Sendable {
+        /// The initial state and data, and the actions of the transition into it (its target is never read).
+        case ok(M.State, M.Data, Transition<M>)
+        case ignore
+        case stop(ExitReason)
+        case error(any Error)
+    }
+
+    @usableFromInline let outcome: Outcome
+
+    @inlinable init(_ outcome: Outcome) { self.outcome = outcome }
+
     /// Start in `state` with `data`, then take `actions` as if transitioning into the initial state
     /// (a `postpone` is ignored; next events, timeouts and replies are allowed).
-    case ok(M.State, data: M.Data, actions: [Action<M>])
-    /// Do not start; the starter gets ``StateServerError/Code/ignored``.
-    case ignore
-    /// Do not start; the starter gets ``StateServerError/Code/startFailed`` with this reason.
-    case stop(ExitReason)
-    /// Do not start, quietly (OTP 26's `{error, Reason}`); the starter gets `startFailed` with `.error(error)`.
-    case error(any Error)
+    @inlinable public static func ok(_ state: M.State, data: M.Data, actions: [Action<M>]) -> Start {
+        Start(.ok(state, data, Transition(.keep, actions)))
+    }
 
     /// Starts in `state` with `data` and no actions.
-    public static func ok(_ state: M.State, data: M.Data) -> Start { .ok(state, data: data, actions: []) }
+    @inlinable public static func ok(_ state: M.State, data: M.Data) -> Start {
+        Start(.ok(state, data, Transition(.keep)))
+    }
+
+    /// Starts in `state` with `data` and one action.
+    @inlinable public static func ok(_ state: M.State, data: M.Data, _ action: Action<M>) -> Start {
+        Start(.ok(state, data, Transition(.keep, first: action)))
+    }
 
     /// Starts in `state` with `data` and the given actions.
-    public static func ok(_ state: M.State, data: M.Data, _ actions: Action<M>...) -> Start {
-        .ok(state, data: data, actions: actions)
+    @inlinable public static func ok(_ state: M.State, data: M.Data, _ actions: Action<M>...) -> Start {
+        Start(.ok(state, data, Transition(.keep, actions)))
+    }
+
+    /// Do not start; the starter gets ``StateServerError/Code/ignored``.
+    @inlinable public static var ignore: Start { Start(.ignore) }
+
+    /// Do not start; the starter gets ``StateServerError/Code/startFailed`` with this reason.
+    @inlinable public static func stop(_ reason: ExitReason) -> Start { Start(.stop(reason)) }
+
+    /// Do not start, quietly (OTP 26's `{error, Reason}`); the starter gets `startFailed` with `.error(error)`.
+    @inlinable public static func error(_ error: any Error) -> Start { Start(.error(error)) }
+
+    /// The initial state, or nil when the start does not start the machine (for tests of a machine's `start`).
+    public var state: M.State? {
+        if case .ok(let state, _, _) = outcome { state } else { nil }
+    }
+
+    /// The initial data, or nil when the start does not start the machine.
+    public var data: M.Data? {
+        if case .ok(_, let data, _) = outcome { data } else { nil }
+    }
+
+    /// The actions taken on entering the initial state, in order (empty when the start does not start the
+    /// machine).
+    public var actions: [Action<M>] {
+        if case .ok(_, _, let initial) = outcome { initial.actions } else { [] }
     }
 }
 
 extension Start where M.Data == Void {
+    /// Starts in `state`, for machines without data, with no actions.
+    @inlinable public static func ok(_ state: M.State) -> Start { Start(.ok(state, (), Transition(.keep))) }
+
+    /// Starts in `state`, for machines without data, with one action.
+    @inlinable public static func ok(_ state: M.State, _ action: Action<M>) -> Start {
+        Start(.ok(state, (), Transition(.keep, first: action)))
+    }
+
     /// Starts in `state`, for machines without data, with the given actions.
-    public static func ok(_ state: M.State, _ actions: Action<M>...) -> Start { .ok(state, data: (), actions: actions) }
+    @inlinable public static func ok(_ state: M.State, _ actions: Action<M>...) -> Start {
+        Start(.ok(state, (), Transition(.keep, actions)))
+    }
 }

@@ -85,21 +85,21 @@ public final class Runtime: Sendable {
         if let capacity = options.mailboxCapacity, capacity < 1 {
             throw StateServerError(.invalidArgument, "a mailbox capacity must be at least 1, got \(capacity)")
         }
-        switch Engine.runStart(machine) {
+        switch Engine.runStart(machine).outcome {
         case .ignore:
             throw StateServerError(.ignored, "\(M.self).start returned ignore")
         case .stop(let reason):
             throw StateServerError(.startFailed, "\(M.self).start failed", exitReason: reason)
         case .error(let error):
             throw StateServerError(.startFailed, "\(M.self).start failed", exitReason: .error(error))
-        case .ok(let state, let data, let actions):
+        case .ok(let state, let data, let initial):
             let id = ServerID(rawValue: IdentityCounter.next())
             let core = ServerCore(
                 id: id, runtime: self, machine: machine, state: state, data: data, options: options
             ) { core, timer, generation, step in
                 core.enter(step, timer: timer, generation: generation)
             }
-            core.completeStart(actions)
+            core.completeStart(initial)
             settle()
             return Server(core: core)
         }

@@ -282,12 +282,12 @@ final class ServerCore<M: StateMachine>: ServerTimerNode<M>, Schedulable, @unche
         super.init()
     }
 
-    /// Runs the transition into the initial state with the start's `actions` and performs it (the starter owns
-    /// the new server until this returns).
+    /// Runs the transition into the initial state with the start's actions (`initial`'s) and performs it (the
+    /// starter owns the new server until this returns).
     @inlinable
-    func completeStart(_ actions: [Action<M>]) {
+    func completeStart(_ initial: Transition<M>) {
         withOutput { output in
-            engine.enterInitialState(actions, into: &output)
+            engine.enterInitialState(initial.firstAction, initial.moreActions, into: &output)
             perform(&output)
         }
         if engine.exitReason != nil {
