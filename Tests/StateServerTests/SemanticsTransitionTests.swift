@@ -136,6 +136,43 @@ struct SemanticsTransitionTests {
         #expect(log.entries == ["a cast:x", "a internal:1", "a internal:2", "a internal:3", "a cast:m"])
     }
 
+    /// A transition keeps its first two actions inline and the rest in a list: every count, in every form, takes
+    /// all of them in order.
+    @Test(arguments: 0...4)
+    func everyFormOfATransitionTakesAllItsActionsInOrder(count: Int) throws {
+        let names = (0..<count).map { "n\($0)" }
+        let actions = names.map { Action<Probe>.next($0) }
+        let variadic: (String) -> Transition<Probe> = { form in
+            switch (form, count) {
+            case ("goto", 0): .goto("b")
+            case ("goto", 1): .goto("b", actions[0])
+            case ("goto", 2): .goto("b", actions[0], actions[1])
+            case ("goto", 3): .goto("b", actions[0], actions[1], actions[2])
+            case ("goto", _): .goto("b", actions[0], actions[1], actions[2], actions[3])
+            case (_, 0): .keep
+            case (_, 1): .keep(actions[0])
+            case (_, 2): .keep(actions[0], actions[1])
+            case (_, 3): .keep(actions[0], actions[1], actions[2])
+            default: .keep(actions[0], actions[1], actions[2], actions[3])
+            }
+        }
+        let forms: [(String, Transition<Probe>)] = [
+            ("goto", variadic("goto")), ("goto", .goto("b", actions: actions)),
+            ("keep", variadic("keep")), ("keep", .keep(actions: actions)),
+        ]
+        for (form, transition) in forms {
+            let log = EventLog()
+            let runtime = Runtime(clock: ManualClock())
+            let server = try runtime.start(Probe(log: log) { event, _, _ in
+                if case .cast("x") = event { return transition }
+                return .keep
+            })
+            try server.cast("x")
+            let state = form == "goto" ? "b" : "a"
+            #expect(log.entries == ["a cast:x"] + names.map { "\(state) internal:\($0)" }, "\(form), \(count) actions")
+        }
+    }
+
     @Test func eventsInsertedWhileHandlingAnInsertedEventGoAheadOfTheRestOfTheQueue() throws {
         let clock = ManualClock()
         let runtime = Runtime(clock: clock)

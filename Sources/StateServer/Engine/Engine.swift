@@ -83,7 +83,7 @@ struct Engine<M: StateMachine>: Sendable {
     }
 
     /// Runs the machine's `start`; a thrown error becomes ``Start/error(_:)``. On `.ok`, the caller builds the
-    /// engine in that state, where it will live, and calls ``enterInitialState(_:_:into:)``. (Two steps rather than
+    /// engine in that state, where it will live, and calls ``enterInitialState(_:_:_:into:)``. (Two steps rather than
     /// one that returns the engine: a generic engine returned inside an enum is copied and destroyed through the
     /// runtime's value witnesses.)
     @inlinable
@@ -95,12 +95,13 @@ struct Engine<M: StateMachine>: Sendable {
     /// then every inserted event and zero timeout (otp-semantics §1.2).
     @inlinable
     mutating func enterInitialState(
-        _ firstAction: Action<M>?, _ moreActions: ActionList<M>?, into output: inout EngineOutput<M>
+        _ firstAction: Action<M>?, _ secondAction: Action<M>?, _ moreActions: ActionList<M>?,
+        into output: inout EngineOutput<M>
     ) {
         output.trace(.started(state))
         transition(
-            after: .enter(from: state), from: state, .next(state), firstAction, moreActions, isInitial: true,
-            into: &output)
+            after: .enter(from: state), from: state, .next(state), firstAction, secondAction, moreActions,
+            isInitial: true, into: &output)
         if exitReason == nil { runQueued(into: &output) }
     }
 
@@ -195,8 +196,8 @@ struct Engine<M: StateMachine>: Sendable {
             return
         }
         transition(
-            after: event, from: stateBefore, result.target, result.firstAction, result.moreActions, isInitial: false,
-            into: &output)
+            after: event, from: stateBefore, result.target, result.firstAction, result.secondAction, result.moreActions,
+            isInitial: false, into: &output)
     }
 
     /// Accumulated effects of one transition (the event's actions merged with its enter calls' actions).
@@ -231,7 +232,7 @@ struct Engine<M: StateMachine>: Sendable {
     /// runtime's value witnesses even in code specialized for the machine; each part alone travels in registers.
     @inlinable mutating func transition(
         after event: Event<M>, from oldState: M.State, _ target: Transition<M>.Target, _ firstAction: Action<M>?,
-        _ moreActions: ActionList<M>?, isInitial: Bool, into output: inout EngineOutput<M>
+        _ secondAction: Action<M>?, _ moreActions: ActionList<M>?, isInitial: Bool, into output: inout EngineOutput<M>
     ) {
         var pending = Pending()
         let isRepeat: Bool
@@ -253,7 +254,9 @@ struct Engine<M: StateMachine>: Sendable {
         // Effects bound to the old state are cancelled before any effect this transition starts.
         let firstCommand = output.commands.count
         // Step 1: actions, left to right; replies are sent now.
-        if let failure = process(firstAction, moreActions, isEnterCall: false, into: &pending, output: &output) {
+        if let failure = process(
+            firstAction, secondAction, moreActions, isEnterCall: false, into: &pending, output: &output)
+        {
             terminate(failure, into: &output)
             return
         }
@@ -337,7 +340,8 @@ struct Engine<M: StateMachine>: Sendable {
                 return false
             }
             if let failure = process(
-                result.firstAction, result.moreActions, isEnterCall: true, into: &pending, output: &output)
+                result.firstAction, result.secondAction, result.moreActions, isEnterCall: true, into: &pending,
+                output: &output)
             {
                 terminate(failure, into: &output)
                 return false
@@ -348,11 +352,15 @@ struct Engine<M: StateMachine>: Sendable {
 
     /// Processes actions into `pending`; returns an exit reason if an action is invalid there.
     @inlinable mutating func process(
-        _ firstAction: Action<M>?, _ moreActions: ActionList<M>?, isEnterCall: Bool, into pending: inout Pending,
-        output: inout EngineOutput<M>
+        _ firstAction: Action<M>?, _ secondAction: Action<M>?, _ moreActions: ActionList<M>?, isEnterCall: Bool,
+        into pending: inout Pending, output: inout EngineOutput<M>
     ) -> ExitReason? {
         guard let firstAction else { return nil }
         if let failure = process(firstAction, isEnterCall: isEnterCall, into: &pending, output: &output) {
+            return failure
+        }
+        guard let secondAction else { return nil }
+        if let failure = process(secondAction, isEnterCall: isEnterCall, into: &pending, output: &output) {
             return failure
         }
         guard let moreActions else { return nil }

@@ -180,13 +180,14 @@ final class ReplyCell: @unchecked Sendable {
         after timeout: Duration, on timers: any TimerService, server: ServerID,
         code: StateServerError.Code = .callTimeout
     ) {
+        // The clock is read before the lock: the server that answers the call may be waiting for it.
+        let deadline = RuntimeInstant(nanoseconds: timers.now).advanced(by: timeout).nanoseconds
         state.withLock { state in
             guard !state.isResolved else { return }
             // The parties' box is the timer's node: no allocation of its own.
             let parties = state.waiting
             guard parties.timeout == nil else { return }
             parties.timeout = CallTimeout(code: code, duration: timeout, server: server, service: timers)
-            let deadline = RuntimeInstant(nanoseconds: timers.now).advanced(by: timeout).nanoseconds
             timers.arm(parties, at: deadline, generation: 0, target: self)
         }
     }

@@ -77,8 +77,8 @@ extension StateMachine {
 /// func start() -> Start<Self> { .stop(.error(ConfigError.missing)) }         // {stop, Reason}
 /// ```
 ///
-/// Like a ``Transition``, a start with no action or one action allocates nothing; more actions are kept in one
-/// heap block.
+/// A start keeps its actions as a ``Transition`` does: none or one allocate nothing, two are kept inline, more in
+/// one heap block.
 public struct Start<M: StateMachine>: Sendable {
     @usableFromInline
     enum Outcome: Sendable {

@@ -7,7 +7,8 @@
 /// return .stop(.normal)
 /// ```
 ///
-/// A transition with no action or one action allocates nothing; more actions are kept in one heap block.
+/// A transition with no action or one action allocates nothing. It keeps two actions inline as well (the array of
+/// the variadic call is emptied and freed at once); more are kept in one heap block.
 public struct Transition<M: StateMachine>: Sendable {
     @usableFromInline
     enum Target: Sendable {
@@ -21,28 +22,51 @@ public struct Transition<M: StateMachine>: Sendable {
     @usableFromInline let target: Target
     /// The first action, stored inline.
     @usableFromInline let firstAction: Action<M>?
-    /// The actions after the first, if any. (A class reference rather than an array: the engine destroys a
+    /// The second action, stored inline (a reply and a timeout, say, need no list of their own).
+    @usableFromInline let secondAction: Action<M>?
+    /// The actions after the second, if any. (A class reference rather than an array: the engine destroys a
     /// handler's result in code specialized for the machine, where an array of actions would still be destroyed
     /// through the runtime's value witnesses, on every event.)
     // Safety: the list is immutable once made (`ManagedBuffer` cannot declare that itself).
     @usableFromInline nonisolated(unsafe) let moreActions: ActionList<M>?
 
-    @inlinable init(_ target: Target, first: Action<M>? = nil) {
+    @inlinable init(_ target: Target, first: Action<M>? = nil, second: Action<M>? = nil) {
         self.target = target
         self.firstAction = first
+        self.secondAction = second
         self.moreActions = nil
     }
 
-    @inlinable init(_ target: Target, _ actions: [Action<M>]) {
+    /// A transition taking `actions`, which it takes over: up to two are moved out of the array (so that the array,
+    /// freed by the runtime's generic code, is empty by then), more are copied into a list.
+    @inlinable init(_ target: Target, _ actions: __owned [Action<M>]) {
         self.target = target
-        self.firstAction = actions.first
-        self.moreActions = actions.count > 1 ? ActionList.make(actions.dropFirst()) : nil
+        var actions = actions
+        switch actions.count {
+        case 0:
+            firstAction = nil
+            secondAction = nil
+            moreActions = nil
+        case 1:
+            firstAction = actions.removeLast()
+            secondAction = nil
+            moreActions = nil
+        case 2:
+            secondAction = actions.removeLast()
+            firstAction = actions.removeLast()
+            moreActions = nil
+        default:
+            firstAction = actions[0]
+            secondAction = actions[1]
+            moreActions = ActionList.make(actions.dropFirst(2))
+        }
     }
 
     /// Every action, in order.
     @usableFromInline var actions: [Action<M>] {
         guard let firstAction else { return [] }
-        return [firstAction] + (moreActions?.elements ?? [])
+        guard let secondAction else { return [firstAction] }
+        return [firstAction, secondAction] + (moreActions?.elements ?? [])
     }
 
     /// Moves to `state` (a state change if it differs from the current one).
@@ -56,7 +80,7 @@ public struct Transition<M: StateMachine>: Sendable {
         Transition(.next(state), actions)
     }
     /// Moves to `state` and takes `actions`, in order.
-    @inlinable public static func goto(_ state: M.State, actions: [Action<M>]) -> Transition {
+    @inlinable public static func goto(_ state: M.State, actions: __owned [Action<M>]) -> Transition {
         Transition(.next(state), actions)
     }
 
@@ -67,10 +91,14 @@ public struct Transition<M: StateMachine>: Sendable {
     /// Stays in the current state and takes `actions`, in order.
     @inlinable public static func keep(_ actions: Action<M>...) -> Transition { Transition(.keep, actions) }
     /// Stays in the current state and takes `actions`, in order.
-    @inlinable public static func keep(actions: [Action<M>]) -> Transition { Transition(.keep, actions) }
+    @inlinable public static func keep(actions: __owned [Action<M>]) -> Transition { Transition(.keep, actions) }
 
     /// Stays in the current state but makes the state-enter call again (if the machine uses them).
     @inlinable public static var repeatState: Transition { Transition(.repeatState) }
+    /// Stays, repeats the state-enter call, and takes `action`.
+    @inlinable public static func repeatState(_ action: Action<M>) -> Transition {
+        Transition(.repeatState, first: action)
+    }
     /// Stays, repeats the state-enter call, and takes `actions`, in order.
     @inlinable public static func repeatState(_ actions: Action<M>...) -> Transition {
         Transition(.repeatState, actions)

@@ -287,7 +287,7 @@ final class ServerCore<M: StateMachine>: ServerTimerNode<M>, Schedulable, @unche
     @inlinable
     func completeStart(_ initial: Transition<M>) {
         withOutput { output in
-            engine.enterInitialState(initial.firstAction, initial.moreActions, into: &output)
+            engine.enterInitialState(initial.firstAction, initial.secondAction, initial.moreActions, into: &output)
             perform(&output)
         }
         if engine.exitReason != nil {
