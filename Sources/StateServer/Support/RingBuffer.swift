@@ -1,45 +1,64 @@
 /// A growable FIFO queue backed by a power-of-two ring: O(1) append, prepend and removal at both ends.
 ///
 /// The framework's own deque (the package has no dependencies). Empty buffers allocate nothing, so an idle
-/// server's queues cost only their inline words.
+/// server's queues cost one word each. The ring is one heap block (``RingStorage``) whose slots are initialized only
+/// while they hold an element: growing moves the elements into a larger block without writing the free slots, and a
+/// block is freed without visiting them (an array of optionals, the earlier storage, wrote every free slot when it
+/// grew and destroyed every slot, free or not, through the runtime's generic code when it went). Copies share the
+/// block until one of them changes (copy on write).
 @usableFromInline
 struct RingBuffer<Element> {
-    @usableFromInline var storage: ContiguousArray<Element?> = []
-    /// Index of the first element, and the number of elements: 32 bits each keep an empty ring at 16 bytes.
-    @usableFromInline var head32: UInt32 = 0
-    @usableFromInline var count32: UInt32 = 0
-
-    /// The index of the first element.
-    @inlinable var head: Int {
-        get { Int(head32) }
-        set { head32 = UInt32(truncatingIfNeeded: newValue) }
-    }
-
-    /// The number of elements.
-    @inlinable var count: Int {
-        get { Int(count32) }
-        set { count32 = UInt32(truncatingIfNeeded: newValue) }
-    }
+    @usableFromInline var storage: RingStorage<Element>?
 
     @inlinable init() {}
 
+    /// The number of elements.
+    @inlinable var count: Int { storage?.ring.count ?? 0 }
+
     @inlinable var isEmpty: Bool { count == 0 }
 
-    @inlinable var first: Element? { count == 0 ? nil : storage[head] }
+    /// The first element (a copy), or nil when empty.
+    @inlinable var first: Element? {
+        guard let storage else { return nil }
+        return storage.withUnsafeMutablePointers { header, elements in
+            header.pointee.count > 0 ? elements[header.pointee.head] : nil
+        }
+    }
+
+    /// The storage, owned by this buffer alone and with room for one more element.
+    @inlinable
+    mutating func uniqueStorageWithRoom() -> RingStorage<Element> {
+        guard storage != nil else {
+            let created = RingStorage<Element>.make(capacity: 4)
+            storage = created
+            return created
+        }
+        if !isKnownUniquelyReferenced(&storage!) {
+            let ring = storage!.ring
+            storage = storage!.copy(capacity: ring.capacity * (ring.isFull ? 2 : 1))
+        } else if storage!.ring.isFull {
+            storage = storage!.movedIntoLarger()
+        }
+        return storage.unsafelyUnwrapped
+    }
 
     @inlinable
     mutating func append(_ element: Element) {
-        if count == storage.count { grow() }
-        storage[(head &+ count) & (storage.count &- 1)] = element
-        count &+= 1
+        let storage = uniqueStorageWithRoom()
+        storage.withUnsafeMutablePointers { header, elements in
+            (elements + header.pointee.index(header.pointee.count)).initialize(to: element)
+            header.pointee.count &+= 1
+        }
     }
 
     @inlinable
     mutating func prepend(_ element: Element) {
-        if count == storage.count { grow() }
-        head = (head &- 1) & (storage.count &- 1)
-        storage[head] = element
-        count &+= 1
+        let storage = uniqueStorageWithRoom()
+        storage.withUnsafeMutablePointers { header, elements in
+            header.pointee.head = header.pointee.index(-1)
+            (elements + header.pointee.head).initialize(to: element)
+            header.pointee.count &+= 1
+        }
     }
 
     /// Puts `elements` in front of the queue, keeping their order.
@@ -62,11 +81,15 @@ struct RingBuffer<Element> {
 
     @inlinable
     mutating func popFirst() -> Element? {
-        guard count > 0 else { return nil }
-        let element = storage[head].take()
-        head = (head &+ 1) & (storage.count &- 1)
-        count &-= 1
-        return element
+        // No local reference to the block while its uniqueness is checked: it would count as a second owner.
+        guard storage != nil, storage.unsafelyUnwrapped.ring.count > 0 else { return nil }
+        if !isKnownUniquelyReferenced(&storage!) { storage = storage!.copy(capacity: storage!.ring.capacity) }
+        return storage.unsafelyUnwrapped.withUnsafeMutablePointers { header, elements in
+            let element = (elements + header.pointee.head).move()
+            header.pointee.head = header.pointee.index(1)
+            header.pointee.count &-= 1
+            return element
+        }
     }
 
     /// Removes every element, returning them oldest first.
@@ -75,8 +98,7 @@ struct RingBuffer<Element> {
         var result: [Element] = []
         result.reserveCapacity(count)
         while let element = popFirst() { result.append(element) }
-        storage = []
-        head = 0
+        storage = nil
         return result
     }
 
@@ -108,20 +130,94 @@ struct RingBuffer<Element> {
     /// The elements, oldest first, without removing them.
     @inlinable
     var elements: [Element] {
-        (0..<count).map { storage[(head &+ $0) & (storage.count &- 1)]! }
-    }
-
-    /// Doubles the storage (specialized in the caller: a busy mailbox grows under its lock).
-    @inlinable
-    mutating func grow() {
-        let newCapacity = Swift.max(4, storage.count &* 2)
-        var newStorage = ContiguousArray<Element?>(repeating: nil, count: newCapacity)
-        for index in 0..<count {
-            newStorage[index] = storage[(head &+ index) & (storage.count &- 1)].take()
+        guard let storage else { return [] }
+        return storage.withUnsafeMutablePointers { header, elements in
+            (0..<header.pointee.count).map { elements[header.pointee.index($0)] }
         }
-        storage = newStorage
-        head = 0
     }
 }
 
-extension RingBuffer: Sendable where Element: Sendable {}
+// Safety: a ring's block is shared only between copies of it, each of which copies it before changing it (as an
+// array's buffer is), so a copy sent elsewhere is never changed through another.
+extension RingBuffer: @unchecked Sendable where Element: Sendable {}
+
+/// Where a ``RingStorage``'s elements are: `count` of them from slot `head` on, wrapping around at `capacity` (a
+/// power of two).
+@usableFromInline
+struct RingHeader {
+    @usableFromInline var head: Int
+    @usableFromInline var count: Int
+    @usableFromInline let capacity: Int
+
+    @inlinable init(capacity: Int) {
+        head = 0
+        count = 0
+        self.capacity = capacity
+    }
+
+    @inlinable var isFull: Bool { count == capacity }
+
+    /// The slot `offset` places after the head (negative: before it).
+    @inlinable func index(_ offset: Int) -> Int { (head &+ offset) & (capacity &- 1) }
+}
+
+/// The block of a ``RingBuffer``: the header and the slots, one allocation; only the slots holding elements are
+/// initialized.
+@usableFromInline
+final class RingStorage<Element>: ManagedBuffer<RingHeader, Element> {
+    /// The header, read through its address: `header`, a stored class property, would be checked for exclusive
+    /// access at run time on every read.
+    @inlinable var ring: RingHeader { withUnsafeMutablePointerToHeader { $0.pointee } }
+
+    /// An empty block of `capacity` slots (a power of two).
+    @inlinable
+    static func make(capacity: Int) -> RingStorage {
+        unsafeDowncast(
+            RingStorage.create(minimumCapacity: capacity) { _ in RingHeader(capacity: capacity) }, to: RingStorage.self)
+    }
+
+    /// A block of `capacity` slots (a power of two, at least `count`) holding copies of these elements, in order.
+    @inlinable
+    func copy(capacity: Int) -> RingStorage {
+        let copy = RingStorage.make(capacity: capacity)
+        withUnsafeMutablePointers { header, elements in
+            copy.withUnsafeMutablePointers { copyHeader, copyElements in
+                for offset in 0..<header.pointee.count {
+                    (copyElements + offset).initialize(to: elements[header.pointee.index(offset)])
+                }
+                copyHeader.pointee.count = header.pointee.count
+            }
+        }
+        return copy
+    }
+
+    /// A block twice as large holding these elements, in order; this block is left empty (its elements moved, not
+    /// copied: no reference counting, nothing to destroy).
+    @inlinable
+    func movedIntoLarger() -> RingStorage {
+        let larger = RingStorage.make(capacity: Swift.max(4, ring.capacity &* 2))
+        withUnsafeMutablePointers { header, elements in
+            larger.withUnsafeMutablePointers { largerHeader, largerElements in
+                let count = header.pointee.count
+                let firstRun = Swift.min(count, header.pointee.capacity &- header.pointee.head)
+                largerElements.moveInitialize(from: elements + header.pointee.head, count: firstRun)
+                (largerElements + firstRun).moveInitialize(from: elements, count: count &- firstRun)
+                largerHeader.pointee.count = count
+                header.pointee.count = 0
+                header.pointee.head = 0
+            }
+        }
+        return larger
+    }
+
+    @inlinable
+    deinit {
+        // Most blocks go empty (a drained queue, one that grew): nothing to visit.
+        guard ring.count > 0 else { return }
+        withUnsafeMutablePointers { header, elements in
+            let firstRun = Swift.min(header.pointee.count, header.pointee.capacity &- header.pointee.head)
+            (elements + header.pointee.head).deinitialize(count: firstRun)
+            elements.deinitialize(count: header.pointee.count &- firstRun)
+        }
+    }
+}
