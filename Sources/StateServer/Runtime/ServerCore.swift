@@ -534,11 +534,20 @@ final class ServerCore<M: StateMachine>: ServerTimerNode<M>, Schedulable, @unche
                         case .message(let message):
                             mailbox.messageCount -= 1
                             let more = Swift.min(Int(mailbox.messageCount), Self.takeLimit, remaining - 1)
-                            while takenCount < more, case .message(let following)? = mailbox.items.first {
-                                _ = mailbox.items.popFirst()
-                                mailbox.messageCount -= 1
-                                (taken + takenCount).initialize(to: following)
-                                takenCount += 1
+                            if mailbox.systemCount == 0 {
+                                // Every item is a message: each is moved out as it is taken, never copied.
+                                while takenCount < more, case .message(let following)? = mailbox.items.popFirst() {
+                                    (taken + takenCount).initialize(to: following)
+                                    takenCount += 1
+                                }
+                                mailbox.messageCount -= UInt32(takenCount)
+                            } else {
+                                while takenCount < more, case .message(let following)? = mailbox.items.first {
+                                    _ = mailbox.items.popFirst()
+                                    mailbox.messageCount -= 1
+                                    (taken + takenCount).initialize(to: following)
+                                    takenCount += 1
+                                }
                             }
                             return .message(message)
                         case .system(let request):
