@@ -391,14 +391,14 @@ struct Engine<M: StateMachine>: Sendable {
             if pending.nextEvents == nil { pending.nextEvents = [event] } else { pending.nextEvents!.append(event) }
         case .timeout(let operation, let kind):
             // Validated here, like every action, so nothing after an invalid one runs (§1.7).
-            if case .set(.after(let duration), _) = operation, duration < .zero {
+            if case .set(.after(let duration), _) = operation, duration.isNegative {
                 return invalidAction("\(kind) after \(duration) in \(state): a relative timeout cannot be negative")
             }
             pending.addTimeout(kind, operation)
         case .effect(let effect):
             output.commands.append(.startEffect(effect))
         case .sendToSelf(let info, let delay, let reference):
-            if let delay, delay < .zero {
+            if let delay, delay.isNegative {
                 return invalidAction("send(after: \(delay)) in \(state): a delay cannot be negative")
             }
             output.commands.append(.sendToSelf(info, after: delay, reference))
@@ -472,7 +472,7 @@ struct Engine<M: StateMachine>: Sendable {
     ) {
         let wasArmed = timerRecord(kind).map { !$0.isZero } ?? false
         nextGeneration &+= 1
-        let isZero = time == .zero
+        let isZero = if case .after(let duration) = time { duration.isZero } else { false }
         setTimerRecord(kind, TimerRecord(generation: nextGeneration, content: content, isZero: isZero))
         output.trace(.timeoutArmed(kind, time))
         if isZero {

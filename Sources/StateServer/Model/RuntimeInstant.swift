@@ -15,7 +15,7 @@ public struct RuntimeInstant: Hashable, Comparable, Sendable, CustomStringConver
     /// This instant moved by `duration` (saturating at the ends of the timeline).
     public func advanced(by duration: Duration) -> RuntimeInstant {
         let (sum, overflow) = nanoseconds.addingReportingOverflow(duration.nanoseconds)
-        if overflow { return RuntimeInstant(nanoseconds: duration < .zero ? .min : .max) }
+        if overflow { return RuntimeInstant(nanoseconds: duration.isNegative ? .min : .max) }
         return RuntimeInstant(nanoseconds: sum)
     }
 
@@ -41,6 +41,22 @@ public struct RuntimeInstant: Hashable, Comparable, Sendable, CustomStringConver
 }
 
 extension Duration {
+    /// The duration's count of attoseconds as the two halves of a 128-bit integer. `Duration` is a frozen struct of
+    /// exactly these two words (low, then high); its own comparisons are calls into the standard library, where
+    /// these are two loads, on every call and every timeout action.
+    @inlinable var attosecondWords: (low: UInt64, high: Int64) {
+        unsafeBitCast(self, to: (low: UInt64, high: Int64).self)
+    }
+
+    /// Whether the duration is exactly zero (`self == .zero`, inline).
+    @inlinable var isZero: Bool {
+        let words = attosecondWords
+        return words.low == 0 && words.high == 0
+    }
+
+    /// Whether the duration is negative (`self < .zero`, inline).
+    @inlinable var isNegative: Bool { attosecondWords.high < 0 }
+
     /// The duration in whole nanoseconds, saturating at `Int64` bounds.
     @usableFromInline
     var nanoseconds: Int64 {

@@ -88,7 +88,7 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
     func enqueueCall<Value: Sendable>(
         _ makeRequest: (Reply<Value>) -> M.Call, timeout: Duration?
     ) throws -> (slot: ReplySlot<Value>, immediate: ReplyOutcome?, drainedOthers: Bool) {
-        if let timeout, timeout < .zero {
+        if let timeout, timeout.isNegative {
             throw StateServerError(.invalidArgument, "call timeout \(timeout) is negative")
         }
         let slot = ReplySlot<Value>(owner: core.id)
