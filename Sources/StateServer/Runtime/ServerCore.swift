@@ -701,8 +701,14 @@ final class ServerCore<M: StateMachine>: ServerTimerNode<M>, Schedulable, @unche
             // Moved out, so that it is destroyed here, in specialized code (see `CommandBuffer`).
             switch output.commands.take(index) {
             case .armTimer(let arm, let kind):
-                let node = timerNode(for: kind)
-                runtime.timers.arm(node, at: deadline(for: arm, clock: &clock), generation: arm.generation, target: self)
+                let timers = runtime.timers
+                let due = deadline(for: arm, clock: &clock, timers: timers)
+                // The state timer's node is the core itself: passed as it is, with no reference of its own.
+                if case .state = kind {
+                    timers.arm(self, at: due, generation: arm.generation, target: self)
+                } else {
+                    timers.arm(timerNode(for: kind), at: due, generation: arm.generation, target: self)
+                }
             case .cancelTimer(let kind):
                 // A cancel followed by a re-arm of the same timer (a state change re-arming the state timeout)
                 // is one re-arm: arming an armed node moves it.
@@ -718,7 +724,8 @@ final class ServerCore<M: StateMachine>: ServerTimerNode<M>, Schedulable, @unche
                 let node = SelfSendNode<M>(info: info, token: token)
                 delayedSends[token] = node
                 let arm = TimerArm(.after(delay), generation: 0)
-                runtime.timers.arm(node, at: deadline(for: arm, clock: &clock), generation: arm.generation, target: self)
+                let timers = runtime.timers
+                timers.arm(node, at: deadline(for: arm, clock: &clock, timers: timers), generation: arm.generation, target: self)
             case .cancelSendToSelf(let reference):
                 if let node = delayedSends.removeValue(forKey: reference.rawValue) { runtime.timers.cancel(node) }
             case .report(let message):
@@ -757,9 +764,9 @@ final class ServerCore<M: StateMachine>: ServerTimerNode<M>, Schedulable, @unche
     /// The instant on the runtime's timeline an arm is due (a relative one counts from `clock`, read into it
     /// if not read yet), saturated at the end of the timeline.
     @inlinable
-    func deadline(for arm: TimerArm, clock: inout Int64?) -> Int64 {
+    func deadline(for arm: TimerArm, clock: inout Int64?, timers: any TimerService) -> Int64 {
         guard arm.isRelative else { return arm.nanoseconds }
-        let now = clock ?? runtime.timers.now
+        let now = clock ?? timers.now
         clock = now
         let (sum, overflow) = now.addingReportingOverflow(arm.nanoseconds)
         return overflow ? (arm.nanoseconds < 0 ? .min : .max) : sum
