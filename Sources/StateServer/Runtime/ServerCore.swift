@@ -713,7 +713,11 @@ final class ServerCore<M: StateMachine>: ServerTimerNode<M>, Schedulable, @unche
                 // A cancel followed by a re-arm of the same timer (a state change re-arming the state timeout)
                 // is one re-arm: arming an armed node moves it.
                 if isRearmed(kind, after: index, in: output.commands) { continue }
-                if let node = existingTimerNode(for: kind) { runtime.timers.cancel(node) }
+                if case .state = kind {
+                    runtime.timers.cancel(self)
+                } else if let node = existingTimerNode(for: kind) {
+                    runtime.timers.cancel(node)
+                }
             case .startEffect(let effect):
                 startedHere.append((startEffect(effect), index))
             case .sendToSelf(let info, nil, _):
