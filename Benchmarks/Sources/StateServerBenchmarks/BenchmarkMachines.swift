@@ -1,3 +1,4 @@
+import Dispatch
 import StateServer
 
 /// A one-state server holding a count: the subject of the call, cast and idle-memory scenarios.
@@ -137,5 +138,73 @@ struct CountedRing: StateMachine {
         case .c: .a
         }
         return .goto(next, .stateTimeout(stateTimeout))
+    }
+}
+
+/// A gate a handler can wait at: holds a server's worker in its handler while a producer fills its mailbox
+/// (`cast_split`).
+final class Gate: Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+
+    /// Blocks the calling thread until ``open()``.
+    func wait() { semaphore.wait() }
+
+    /// Lets the waiting handler return.
+    func open() { semaphore.signal() }
+}
+
+/// ``Counter`` with one more cast, `hold`, whose handler waits at a gate: `cast_split` measures each side of a
+/// cast stream alone with it (the producer while the server is held; the server draining the queue alone after).
+struct HeldCounter: StateMachine {
+    enum State: Hashable, Sendable { case counting }
+    enum Call: Sendable { case count(Reply<Int>) }
+    enum Cast: Sendable { case add(Int), hold(Gate) }
+
+    func start() -> Start<Self> { .ok(.counting, data: 0) }
+
+    func handle(_ event: Event<Self>, in state: State, data: inout Int) -> Transition<Self> {
+        switch event {
+        case .call(.count(let reply)): return .keep(.reply(reply, data))
+        case .cast(.add(let amount)):
+            data &+= amount
+            return .keep
+        case .cast(.hold(let gate)):
+            gate.wait()
+            return .keep
+        default: return .keep
+        }
+    }
+}
+
+/// ``Ring`` with the `hold` cast of ``HeldCounter`` (`event_split`).
+struct HeldRing: StateMachine {
+    enum State: Hashable, Sendable { case a, b, c }
+    enum Call: Sendable { case steps(Reply<Int>) }
+    enum Cast: Sendable { case step, hold(Gate) }
+
+    /// The state timeout set on every transition, or `nil` for none.
+    let stateTimeout: Duration?
+
+    func start() -> Start<Self> { .ok(.a, data: 0) }
+
+    func handle(_ event: Event<Self>, in state: State, data: inout Int) -> Transition<Self> {
+        switch event {
+        case .cast(.step):
+            data &+= 1
+            let next: State = switch state {
+            case .a: .b
+            case .b: .c
+            case .c: .a
+            }
+            if let stateTimeout { return .goto(next, .stateTimeout(stateTimeout)) }
+            return .goto(next)
+        case .cast(.hold(let gate)):
+            gate.wait()
+            return .keep
+        case .call(.steps(let reply)):
+            return .keep(.reply(reply, data))
+        default:
+            return .keep
+        }
     }
 }

@@ -55,6 +55,38 @@ enum Scenarios {
         return nanoseconds(elapsed) / Double(casts)
     }
 
+    /// A cast stream's two sides apart, then together (`cast_split`, `event_split`): `count` messages cast to a
+    /// server held in its handler (the producer alone); the same server then draining them alone (from the gate's
+    /// opening to the reply of a call queued behind them); and `count` messages cast to a fresh server while it
+    /// drains them, as in `cast_1to1` (both sides at once). ns per message, each.
+    static func split<M: StateMachine>(
+        _ runtime: Runtime, count: Int, make: () -> M, hold: (Gate) -> M.Cast, message: M.Cast,
+        finish: @escaping (Reply<Int>) -> M.Call
+    ) async throws -> (producer: Double, server: Double, both: Double) {
+        let held = try runtime.start(make())
+        let gate = Gate()
+        try held.cast(hold(gate))
+        let start = clock.now
+        for _ in 0..<count { try held.cast(message) }
+        let filled = clock.now
+        gate.open()
+        _ = try await held.call(timeout: nil) { finish($0) }
+        let drained = clock.now
+        try await held.stop()
+
+        let both = try runtime.start(make())
+        let bothStart = clock.now
+        for _ in 0..<count { try both.cast(message) }
+        _ = try await both.call(timeout: nil) { finish($0) }
+        let bothEnd = clock.now
+        try await both.stop()
+        let perMessage = { (duration: Duration) in nanoseconds(duration) / Double(count) }
+        return (
+            perMessage(start.duration(to: filled)), perMessage(filled.duration(to: drained)),
+            perMessage(bothStart.duration(to: bothEnd))
+        )
+    }
+
     /// The three-state ring driven by casts, each one a state change (and, with `stateTimeout`, a cancelled and
     /// re-armed state timeout): ns per event, the final drain included.
     static func ringEvents(_ runtime: Runtime, events: Int, stateTimeout: Duration?) async throws -> Double {

@@ -151,7 +151,9 @@ enum Plan {
         "timeouts_100k_lateness_p99", "timeouts_100k_herd_p99", "idle_1m", "postpone_1000_replay",
     ]
     /// Groups without an OTP counterpart, run by default too.
-    static let extra = ["call_rtt_8to1_no_timeout", "idle_100k", "idle_100k_after_call"]
+    static let extra = [
+        "call_rtt_8to1_no_timeout", "idle_100k", "idle_100k_after_call", "cast_split", "event_split", "handoff_floor",
+    ]
     /// The scaling groups (`--scaling`).
     static let scaling = [
         "scaling_1k", "scaling_10k", "scaling_100k", "scaling_1m",
@@ -168,7 +170,13 @@ enum Plan {
             "timeouts_100k_lateness_p50": "timeouts_100k_lateness_p99",
             "timeouts_100k_lateness_max": "timeouts_100k_lateness_p99",
             "timeouts_100k_herd_p50": "timeouts_100k_herd_p99", "timeouts_100k_herd_max": "timeouts_100k_herd_p99",
+            "handoff_locked_ring": "handoff_floor", "handoff_lock_free_ring": "handoff_floor",
         ]
+        for side in ["producer", "server", "both"] {
+            groups["cast_split_\(side)"] = "cast_split"
+            groups["event_split_\(side)"] = "event_split"
+            groups["event_split_state_timeout_\(side)"] = "event_split"
+        }
         for size in ["1k", "10k", "100k", "1m"] {
             for figure in ["events", "bytes", "create"] { groups["scaling_\(figure)_\(size)"] = "scaling_\(size)" }
         }
@@ -280,6 +288,49 @@ struct Runner {
                         "resident memory per idle Counter server that has answered one call, 100,000 held"),
                 time: ("idle_100k_after_call_ns", "time to start one of those servers and make its first call"),
                 unit: "server")
+        case "cast_split":
+            return try await split(group, "the Counter of cast_1to1 (with a hold cast)", unit: "ns/message") {
+                try await Scenarios.split(
+                    runtime, count: $0, make: { HeldCounter() }, hold: { .hold($0) }, message: .add(1),
+                    finish: { .count($0) })
+            }
+        case "event_split":
+            let plain = try await split(group, "the ring of statem_event (with a hold cast)", unit: "ns/event") {
+                try await Scenarios.split(
+                    runtime, count: $0, make: { HeldRing(stateTimeout: nil) }, hold: { .hold($0) }, message: .step,
+                    finish: { .steps($0) })
+            }
+            let timed = try await split(
+                "event_split_state_timeout", "the ring of statem_event_state_timeout (with a hold cast)",
+                unit: "ns/event"
+            ) {
+                try await Scenarios.split(
+                    runtime, count: $0, make: { HeldRing(stateTimeout: .seconds(1)) }, hold: { .hold($0) },
+                    message: .step, finish: { .steps($0) })
+            }
+            return plain + timed
+        case "handoff_floor":
+            let count = scaled(10_000_000)
+            let runs = repetitions(5, 3)
+            StateServerBenchmarks.log("\(group): \(runs) repetitions of \(count) messages each way")
+            var locked: [Double] = []
+            var lockFree: [Double] = []
+            for _ in 0..<runs {
+                locked.append(HandoffFloor.lockedRing(count: count))
+                lockFree.append(HandoffFloor.lockFreeRing(count: count))
+            }
+            return [
+                Figure(
+                    scenario: "handoff_locked_ring",
+                    summary: "one thread passing integers to another through a ring under a spin lock (taken with a "
+                        + "compare-and-swap, given back with a store; the consumer takes up to 16 per lock)",
+                    unit: "ns/message", operations: count, samples: locked, isTime: true),
+                Figure(
+                    scenario: "handoff_lock_free_ring",
+                    summary: "the same through a single-producer ring without a lock (positions published with "
+                        + "release stores)",
+                    unit: "ns/message", operations: count, samples: lockFree, isTime: true),
+            ]
         case "timeouts_100k_lateness_p99", "timeouts_100k_herd_p99":
             let herd = group == "timeouts_100k_herd_p99"
             let prefix = herd ? "timeouts_100k_herd" : "timeouts_100k_lateness"
@@ -322,6 +373,34 @@ struct Runner {
         var samples: [Double] = []
         for _ in 0..<count { samples.append(try await body(operations)) }
         return [Figure(scenario: name, summary: summary, unit: unit, operations: operations, samples: samples, isTime: true)]
+    }
+
+    /// The three figures of a split cast stream (producer alone, server alone, both at once), `count` messages per
+    /// repetition (2,000,000, scaled).
+    func split(
+        _ name: String, _ subject: String, unit: String,
+        _ body: (Int) async throws -> (producer: Double, server: Double, both: Double)
+    ) async throws -> [Figure] {
+        let count = scaled(2_000_000)
+        let runs = repetitions(5, 3)
+        StateServerBenchmarks.log("\(name): \(runs) repetitions of \(count) messages")
+        _ = try await body(Swift.max(1, count / 10))
+        var samples: [(producer: Double, server: Double, both: Double)] = []
+        for _ in 0..<runs { samples.append(try await body(count)) }
+        return [
+            Figure(
+                scenario: "\(name)_producer",
+                summary: "\(subject): the producer alone, casting to a server held in its handler",
+                unit: unit, operations: count, samples: samples.map(\.producer), isTime: true),
+            Figure(
+                scenario: "\(name)_server",
+                summary: "the server alone, draining those messages once released (to the reply of a call behind them)",
+                unit: unit, operations: count, samples: samples.map(\.server), isTime: true),
+            Figure(
+                scenario: "\(name)_both",
+                summary: "both at once: casting to a fresh server while it drains, then a call (as the compared scenario)",
+                unit: unit, operations: count, samples: samples.map(\.both), isTime: true),
+        ]
     }
 
     /// Each repetition in a child process; the memory and the time figure.
