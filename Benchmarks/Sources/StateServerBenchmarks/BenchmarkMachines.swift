@@ -39,11 +39,7 @@ struct Ring: StateMachine {
         switch event {
         case .cast(.step):
             data &+= 1
-            let next: State = switch state {
-            case .a: .b
-            case .b: .c
-            case .c: .a
-            }
+            let next = Self.following(state)
             if let stateTimeout { return .goto(next, .stateTimeout(stateTimeout)) }
             return .goto(next)
         case .call(.steps(let reply)):
@@ -51,6 +47,15 @@ struct Ring: StateMachine {
         default:
             // A state timeout that fires after the run (the runs are far shorter than the timeout).
             return .keep
+        }
+    }
+
+    /// The state after `state` around the ring.
+    static func following(_ state: State) -> State {
+        switch state {
+        case .a: .b
+        case .b: .c
+        case .c: .a
         }
     }
 }
@@ -121,7 +126,7 @@ struct Postponer: StateMachine {
 /// start too (so that every machine holds a live timer while it is measured), and counts each handled event down
 /// on a shared ``Countdown`` (`ss_ring` on the OTP side, with an `atomics` counter).
 struct CountedRing: StateMachine {
-    enum State: Hashable, Sendable { case a, b, c }
+    typealias State = Ring.State
     enum Cast: Sendable { case step }
 
     let stateTimeout: Duration
@@ -132,12 +137,7 @@ struct CountedRing: StateMachine {
     func handle(_ event: Event<Self>, in state: State, data: inout Void) -> Transition<Self> {
         guard case .cast(.step) = event else { return .keep }
         countdown.tick()
-        let next: State = switch state {
-        case .a: .b
-        case .b: .c
-        case .c: .a
-        }
-        return .goto(next, .stateTimeout(stateTimeout))
+        return .goto(Ring.following(state), .stateTimeout(stateTimeout))
     }
 }
 
@@ -178,7 +178,7 @@ struct HeldCounter: StateMachine {
 
 /// ``Ring`` with the `hold` cast of ``HeldCounter`` (`event_split`).
 struct HeldRing: StateMachine {
-    enum State: Hashable, Sendable { case a, b, c }
+    typealias State = Ring.State
     enum Call: Sendable { case steps(Reply<Int>) }
     enum Cast: Sendable { case step, hold(Gate) }
 
@@ -191,11 +191,7 @@ struct HeldRing: StateMachine {
         switch event {
         case .cast(.step):
             data &+= 1
-            let next: State = switch state {
-            case .a: .b
-            case .b: .c
-            case .c: .a
-            }
+            let next = Ring.following(state)
             if let stateTimeout { return .goto(next, .stateTimeout(stateTimeout)) }
             return .goto(next)
         case .cast(.hold(let gate)):

@@ -95,7 +95,7 @@ public struct Start<M: StateMachine>: Sendable {
 
     /// Start in `state` with `data`, then take `actions` as if transitioning into the initial state
     /// (a `postpone` is ignored; next events, timeouts and replies are allowed).
-    @inlinable public static func ok(_ state: M.State, data: M.Data, actions: [Action<M>]) -> Start {
+    @inlinable public static func ok(_ state: M.State, data: M.Data, actions: __owned [Action<M>]) -> Start {
         Start(.ok(state, data, Transition(.keep, actions)))
     }
 
