@@ -70,6 +70,20 @@ private struct RuntimeSlowpoke: StateMachine {
     }
 }
 
+/// A runtime with one worker, held inside a `RuntimeSlowpoke`'s handler until `latch` opens: a server made busy
+/// on it waits in the run queue.
+private func runtimeWithItsOnlyWorkerStuck() async throws
+    -> (runtime: Runtime, slowpoke: Server<RuntimeSlowpoke>, latch: RuntimeBlockingLatch)
+{
+    let runtime = Runtime(workers: 1)
+    let entered = RuntimeGate()
+    let latch = RuntimeBlockingLatch()
+    let slowpoke = try runtime.start(RuntimeSlowpoke(entered: entered, latch: latch))
+    try slowpoke.cast(.block)
+    await entered.wait()
+    return (runtime, slowpoke, latch)
+}
+
 /// A few end-to-end checks on the default runtime (real threads, system clock). They wait on server events,
 /// never sleep, and assert no durations; the time limits only keep a broken runtime from hanging the suite.
 @Suite struct RuntimeDefaultClockTests {
@@ -158,12 +172,7 @@ private struct RuntimeSlowpoke: StateMachine {
     func aCallToAServerWaitingForAWorkerDrainsItOnTheCallersThread() async throws {
         // The runtime's only worker is stuck in another server's handler, so a server made busy by casts waits in
         // the run queue: a call to it claims it and drains it itself, in order, instead of waiting for the worker.
-        let runtime = Runtime(workers: 1)
-        let entered = RuntimeGate()
-        let latch = RuntimeBlockingLatch()
-        let slowpoke = try runtime.start(RuntimeSlowpoke(entered: entered, latch: latch))
-        try slowpoke.cast(.block)
-        await entered.wait()
+        let (runtime, slowpoke, latch) = try await runtimeWithItsOnlyWorkerStuck()
         let server = try runtime.start(RuntimeProbe())
         try server.cast(.note("first"))
         try server.cast(.note("second"))
@@ -181,17 +190,12 @@ private struct RuntimeSlowpoke: StateMachine {
         // A caller that handles only its own call goes straight on; one that drained messages ahead of its call
         // (other senders' work, other callers it woke) reports it, and `call` yields before returning so that the
         // callers it woke get a thread.
-        let runtime = Runtime(workers: 1)
+        let (runtime, slowpoke, latch) = try await runtimeWithItsOnlyWorkerStuck()
         let alone = try runtime.start(RuntimeProbe())
         let own = try alone.enqueueCall({ .log($0) }, timeout: .seconds(30))
         #expect(own.immediate != nil)
         #expect(own.drainedOthers == false)
 
-        let entered = RuntimeGate()
-        let latch = RuntimeBlockingLatch()
-        let slowpoke = try runtime.start(RuntimeSlowpoke(entered: entered, latch: latch))
-        try slowpoke.cast(.block)
-        await entered.wait()
         let server = try runtime.start(RuntimeProbe())
         try server.cast(.note("ahead"))
         let behind = try server.enqueueCall({ .log($0) }, timeout: .seconds(30))
