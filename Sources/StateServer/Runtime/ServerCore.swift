@@ -51,7 +51,9 @@ struct Mailbox<M: StateMachine>: ~Copyable {
     /// `running`: owned.
     @usableFromInline enum Status { case idle, scheduled, running }
 
-    /// Messages and system requests in arrival order (as `sys` messages share a process's mailbox in OTP).
+    /// Messages and system requests in arrival order (as `sys` messages share a process's mailbox in OTP): the
+    /// oldest ``segmentCapacity`` or so here, the rest in ``MailboxExtras/segments`` (see ``append(_:)``). Empty
+    /// only when the whole mailbox is.
     @usableFromInline var items = RingBuffer<MailboxItem<M>>()
     /// How many of `items` are messages (not system requests).
     @usableFromInline var messageCount: UInt32 = 0
@@ -74,7 +76,7 @@ struct Mailbox<M: StateMachine>: ~Copyable {
     @usableFromInline var highWaterMark: UInt32 = 0
     /// What few servers ever need (waiting callers, monitors, drop counts), allocated on first use so an idle
     /// server pays one word for it.
-    @usableFromInline var extras: MailboxExtras?
+    @usableFromInline var extras: MailboxExtras<M>?
 
     /// Callers waiting for a reply from this server; failed with the exit reason when it ends.
     @inlinable var waiters: [ReplySlotBase] {
@@ -113,6 +115,67 @@ struct Mailbox<M: StateMachine>: ~Copyable {
     }
 
     @inlinable init() {}
+
+    // MARK: The queue
+
+    /// How many items `items` takes before later ones go to fixed-size segments.
+    ///
+    /// A ring that grew by doubling, as `items` alone did, copied the whole queue into a fresh block each time it
+    /// filled, under the lock: with a sender millions of messages ahead of a busy server, a copy of tens of
+    /// megabytes into pages the kernel had to fault in and zero, with the server and every sender waiting (a
+    /// quarter of the cast stream's samples, `__memmove` and page faults). Segments are filled in place and handed
+    /// to the front when it empties, so an item is written once and read once however long the queue grows.
+    @inlinable static var segmentCapacity: Int { 256 }
+
+    /// Whether the mailbox holds nothing (the front is empty only when the segments are too).
+    @inlinable var isEmpty: Bool { items.isEmpty }
+
+    /// The oldest item, not removed.
+    @inlinable var first: MailboxItem<M>? { items.first }
+
+    /// Queues `item` behind everything.
+    @inlinable
+    mutating func append(_ item: MailboxItem<M>) {
+        if items.count < Self.segmentCapacity, extras?.segments.isEmpty ?? true {
+            items.append(item)
+        } else {
+            if extras == nil { extras = MailboxExtras() }
+            extras.unsafelyUnwrapped.segments.append(item, segmentCapacity: Self.segmentCapacity)
+        }
+    }
+
+    /// Puts `item` in front of everything.
+    @inlinable
+    mutating func prepend(_ item: MailboxItem<M>) { items.prepend(item) }
+
+    /// Removes and returns the oldest item.
+    @inlinable
+    mutating func popFirst() -> MailboxItem<M>? {
+        let item = items.popFirst()
+        if items.isEmpty, let extras, !extras.segments.isEmpty { extras.segments.moveFirst(into: &items) }
+        return item
+    }
+
+    /// Removes every item, returning them oldest first.
+    @inlinable
+    mutating func removeAll() -> [MailboxItem<M>] {
+        var all: [MailboxItem<M>] = []
+        while let item = popFirst() { all.append(item) }
+        items = RingBuffer()
+        extras?.segments = RingSegments()
+        return all
+    }
+
+    /// Removes and returns the oldest item for which `predicate` is true, keeping the order of the rest. O(n).
+    @inlinable
+    mutating func removeFirst(where predicate: (MailboxItem<M>) -> Bool) -> MailboxItem<M>? {
+        guard let extras, !extras.segments.isEmpty else { return items.removeFirst(where: predicate) }
+        var found: MailboxItem<M>?
+        for item in removeAll() {
+            if found == nil, predicate(item) { found = item } else { append(item) }
+        }
+        return found
+    }
 }
 
 /// One entry of a mailbox: a message, or a system request handled in its turn (also while suspended).
@@ -124,12 +187,14 @@ enum MailboxItem<M: StateMachine>: Sendable {
 
 /// The rarely used part of a mailbox, guarded by the same lock.
 @usableFromInline
-final class MailboxExtras: @unchecked Sendable {
+final class MailboxExtras<M: StateMachine>: @unchecked Sendable {
     // Safety: only reached through `Mailbox`, which lives inside the server's lock.
     @usableFromInline var waiters: [ReplySlotBase] = []
     @usableFromInline var waitersPruneThreshold = 16
     @usableFromInline var exitObservers: [UInt64: @Sendable (ExitReason) -> Void] = [:]
     @usableFromInline var droppedMessages = 0
+    /// A long mailbox's items after its first ``Mailbox/segmentCapacity``.
+    @usableFromInline @exclusivity(unchecked) var segments = RingSegments<MailboxItem<M>>()
 
     @usableFromInline init() {}
 }
@@ -334,11 +399,11 @@ final class ServerCore<M: StateMachine>: ServerTimerNode<M>, Schedulable, @unche
             }
             // An idle server with nothing queued: the caller takes it over and handles its message directly,
             // without queueing it (no ring storage, no second lock to take it out again).
-            if inline, mailbox.status == .idle, !mailbox.isSuspended, mailbox.items.isEmpty {
+            if inline, mailbox.status == .idle, !mailbox.isSuspended, mailbox.isEmpty {
                 mailbox.status = .running
                 return .result(.runInline)
             }
-            mailbox.items.append(.message(message))
+            mailbox.append(.message(message))
             mailbox.messageCount += 1
             if mailbox.messageCount > mailbox.highWaterMark { mailbox.highWaterMark = mailbox.messageCount }
             if mailbox.isSuspended { return .result(.queued) }
@@ -364,7 +429,7 @@ final class ServerCore<M: StateMachine>: ServerTimerNode<M>, Schedulable, @unche
             if mailbox.isTerminated { return nil }
             // Exit signals (a kill, a linked exit that is not trapped) are not messages: they go ahead of the
             // queue. Other system requests take their turn, as `sys` messages do.
-            if isUrgent { mailbox.items.prepend(.system(request)) } else { mailbox.items.append(.system(request)) }
+            if isUrgent { mailbox.prepend(.system(request)) } else { mailbox.append(.system(request)) }
             mailbox.systemCount += 1
             guard mailbox.status == .idle else { return false }
             mailbox.status = .scheduled
@@ -529,21 +594,21 @@ final class ServerCore<M: StateMachine>: ServerTimerNode<M>, Schedulable, @unche
                         guard mailbox.status == .scheduled else { return .claimedElsewhere }
                         mailbox.status = .running
                     }
-                    if !mailbox.isSuspended, let item = mailbox.items.popFirst() {
+                    if !mailbox.isSuspended, let item = mailbox.popFirst() {
                         switch item {
                         case .message(let message):
                             mailbox.messageCount -= 1
                             let more = Swift.min(Int(mailbox.messageCount), Self.takeLimit, remaining - 1)
                             if mailbox.systemCount == 0 {
                                 // Every item is a message: each is moved out as it is taken, never copied.
-                                while takenCount < more, case .message(let following)? = mailbox.items.popFirst() {
+                                while takenCount < more, case .message(let following)? = mailbox.popFirst() {
                                     (taken + takenCount).initialize(to: following)
                                     takenCount += 1
                                 }
                                 mailbox.messageCount -= UInt32(takenCount)
                             } else {
-                                while takenCount < more, case .message(let following)? = mailbox.items.first {
-                                    _ = mailbox.items.popFirst()
+                                while takenCount < more, case .message(let following)? = mailbox.first {
+                                    _ = mailbox.popFirst()
                                     mailbox.messageCount -= 1
                                     (taken + takenCount).initialize(to: following)
                                     takenCount += 1
@@ -556,7 +621,7 @@ final class ServerCore<M: StateMachine>: ServerTimerNode<M>, Schedulable, @unche
                         }
                     }
                     if mailbox.isSuspended, mailbox.systemCount > 0,
-                        case .system(let request)? = mailbox.items.removeFirst(where: { if case .system = $0 { true } else { false } })
+                        case .system(let request)? = mailbox.removeFirst(where: { if case .system = $0 { true } else { false } })
                     {
                         mailbox.systemCount -= 1
                         return .system(request)
@@ -595,7 +660,7 @@ final class ServerCore<M: StateMachine>: ServerTimerNode<M>, Schedulable, @unche
     func putBack(_ messages: UnsafeMutablePointer<Message<M>>, count: Int) {
         guard count > 0 else { return }
         mailbox.withLock { mailbox in
-            for index in (0..<count).reversed() { mailbox.items.prepend(.message((messages + index).move())) }
+            for index in (0..<count).reversed() { mailbox.prepend(.message((messages + index).move())) }
             mailbox.messageCount += UInt32(count)
         }
     }
@@ -905,11 +970,11 @@ final class ServerCore<M: StateMachine>: ServerTimerNode<M>, Schedulable, @unche
             let waiters = mailbox.waiters
             let observers = Array(mailbox.exitObservers.values)
             let dropped = Int(mailbox.messageCount)
-            mailbox.extras = nil
-            let systemRequests = mailbox.items.removeAll().compactMap { item -> SystemRequest<M>? in
+            let systemRequests = mailbox.removeAll().compactMap { item -> SystemRequest<M>? in
                 if case .system(let request) = item { return request }
                 return nil
             }
+            mailbox.extras = nil
             mailbox.messageCount = 0
             mailbox.systemCount = 0
             return (waiters, systemRequests, observers, dropped)
