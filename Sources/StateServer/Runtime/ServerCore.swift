@@ -151,7 +151,8 @@ struct Mailbox<M: StateMachine>: ~Copyable {
     /// Removes and returns the oldest item.
     @inlinable
     mutating func popFirst() -> MailboxItem<M>? {
-        let item = items.popFirst()
+        // An empty front means an empty mailbox: nothing to refill then.
+        guard let item = items.popFirst() else { return nil }
         if items.isEmpty, let extras, !extras.segments.isEmpty { extras.segments.moveFirst(into: &items) }
         return item
     }
@@ -631,7 +632,7 @@ final class ServerCore<M: StateMachine>: ServerTimerNode<M>, Schedulable, @unche
                 }
             }
             mustClaim = false
-            switch next {
+            switch consume next {
             case .idle, .claimedElsewhere:
                 // Ownership was handed back under the lock, or never taken: no owner state may be touched.
                 return false
@@ -677,8 +678,8 @@ final class ServerCore<M: StateMachine>: ServerTimerNode<M>, Schedulable, @unche
     }
 
     @inlinable
-    func handle(_ message: Message<M>, into output: inout EngineOutput<M>) {
-        switch message {
+    func handle(_ message: __owned Message<M>, into output: inout EngineOutput<M>) {
+        switch consume message {
         case .event(let event):
             engine.receive(event, into: &output)
         case .timer(let kind, let generation):
