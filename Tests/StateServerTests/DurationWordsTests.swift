@@ -17,6 +17,14 @@ import Testing
         #expect(duration.isNegative == (duration < .zero))
     }
 
+    @Test(arguments: samples + [.nanoseconds(Int64.max), .nanoseconds(Int64.min), .seconds(9_223_372_036)])
+    func nanosecondsAgreeWithTheAttoseconds(duration: Duration) {
+        // Truncated toward zero; saturated where the count does not fit in 64 bits.
+        let exact = duration.attoseconds / 1_000_000_000
+        let expected = Int64(exactly: exact) ?? (exact < 0 ? .min : .max)
+        #expect(duration.nanoseconds == expected)
+    }
+
     @Test func theWordsAreTheAttosecondsLowHalfFirst() {
         #expect(Duration.seconds(1).attosecondWords == (low: 1_000_000_000_000_000_000, high: 0))
         #expect(Duration.nanoseconds(-1).attosecondWords == (low: UInt64.max - 999_999_999, high: -1))

@@ -57,15 +57,21 @@ extension Duration {
     /// Whether the duration is negative (`self < .zero`, inline).
     @inlinable var isNegative: Bool { attosecondWords.high < 0 }
 
-    /// The duration in whole nanoseconds, saturating at `Int64` bounds.
-    @usableFromInline
+    /// The duration in whole nanoseconds (truncated toward zero), saturating at `Int64` bounds.
+    @inlinable
     var nanoseconds: Int64 {
         // Durations under about nine seconds (most timeouts) fit in 64 bits of attoseconds: one 64-bit division,
-        // where `components` divides 128 bits.
-        if #available(macOS 26, iOS 26, tvOS 26, watchOS 26, visionOS 26, *), let small = Int64(exactly: attoseconds) {
-            return small / 1_000_000_000
-        }
-        let (seconds, attoseconds) = components
+        // inline, where `components` divides 128 bits in a call.
+        let words = attosecondWords
+        let small = Int64(bitPattern: words.low)
+        if words.high == small >> 63 { return small / 1_000_000_000 }
+        return Self.wideNanoseconds(self)
+    }
+
+    /// ``nanoseconds`` of a duration whose attoseconds do not fit in 64 bits.
+    @usableFromInline
+    static func wideNanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
         let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         if overflow { return seconds < 0 ? .min : .max }
         let (sum, overflow2) = scaled.addingReportingOverflow(attoseconds / 1_000_000_000)
