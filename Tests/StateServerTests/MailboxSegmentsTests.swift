@@ -82,24 +82,13 @@ import Testing
 
     // MARK: The segments
 
-    /// Counts live instances, to see that the segments neither leak nor release an element twice.
-    final class Tracked: Sendable {
-        static let live = Atomic<Int>(0)
-        let value: Int
-        init(_ value: Int) {
-            self.value = value
-            Self.live.add(1, ordering: .relaxed)
-        }
-        deinit { Self.live.subtract(1, ordering: .relaxed) }
-    }
-
     @Test func aDrainedBlockIsReusedAndNothingLeaks() {
-        let before = Tracked.live.load(ordering: .relaxed)
+        let live = LiveCount()
         do {
             var front = RingBuffer<Tracked>()
             var segments = RingSegments<Tracked>()
-            for value in 0..<4 { front.append(Tracked(value)) }
-            for value in 4..<14 { segments.append(Tracked(value), segmentCapacity: 4) }
+            for value in 0..<4 { front.append(Tracked(value, counted: live)) }
+            for value in 4..<14 { segments.append(Tracked(value, counted: live), segmentCapacity: 4) }
             var seen: [Int] = []
             while let element = front.popFirst() {
                 seen.append(element.value)
@@ -110,13 +99,13 @@ import Testing
             // The front's drained block of the segments' size was kept, and the next segment is built in it.
             let spare = segments.spare
             #expect(spare != nil)
-            segments.append(Tracked(99), segmentCapacity: 4)
+            segments.append(Tracked(99, counted: live), segmentCapacity: 4)
             #expect(segments.spare == nil)
             #expect(segments.filling === spare)
             // Left holding elements: the front and a segment, each destroyed with what is in it.
-            front.append(Tracked(100))
+            front.append(Tracked(100, counted: live))
         }
-        #expect(Tracked.live.load(ordering: .relaxed) == before)
+        #expect(live.current == 0)
     }
 
     // MARK: In a server

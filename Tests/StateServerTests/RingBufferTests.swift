@@ -5,16 +5,6 @@ import Testing
 /// The deque under every mailbox, engine queue and run queue: order through growth and wrap-around, copy on write,
 /// and the lifetime of what it holds (its slots are raw memory, initialized only while they hold an element).
 @Suite struct RingBufferTests {
-    /// Counts live instances, to see that the ring neither leaks nor releases an element twice.
-    final class Tracked: Sendable {
-        static let live = Atomic<Int>(0)
-        let value: Int
-        init(_ value: Int) {
-            self.value = value
-            Self.live.add(1, ordering: .relaxed)
-        }
-        deinit { Self.live.subtract(1, ordering: .relaxed) }
-    }
 
     @Test func elementsComeOutInOrderThroughGrowthAndWrapAround() {
         var ring = RingBuffer<Int>()
@@ -101,23 +91,23 @@ import Testing
     }
 
     @Test func everyElementIsReleasedOnceThroughGrowthCopiesAndTheEnd() {
-        let before = Tracked.live.load(ordering: .relaxed)
+        let live = LiveCount()
         do {
             var ring = RingBuffer<Tracked>()
-            for value in 0..<100 { ring.append(Tracked(value)) }
+            for value in 0..<100 { ring.append(Tracked(value, counted: live)) }
             for _ in 0..<30 { _ = ring.popFirst() }  // the head is now mid-ring
-            for value in 100..<150 { ring.append(Tracked(value)) }  // wraps, then grows
+            for value in 100..<150 { ring.append(Tracked(value, counted: live)) }  // wraps, then grows
             var copy = ring
-            copy.append(Tracked(150))  // copies the block
+            copy.append(Tracked(150, counted: live))  // copies the block
             #expect(ring.count == 120 && copy.count == 121)
             #expect(ring.elements.map(\.value) == Array(30..<150))
-            #expect(Tracked.live.load(ordering: .relaxed) - before == 121)
+            #expect(live.current == 121)
             ring = RingBuffer()  // the original block is freed with its elements (those the copy shares stay)
-            #expect(Tracked.live.load(ordering: .relaxed) - before == 121)
+            #expect(live.current == 121)
             _ = copy.popFirst()
-            #expect(Tracked.live.load(ordering: .relaxed) - before == 120)
+            #expect(live.current == 120)
         }
         // The copy, freed holding 120 elements, released each of them.
-        #expect(Tracked.live.load(ordering: .relaxed) == before)
+        #expect(live.current == 0)
     }
 }
