@@ -44,11 +44,7 @@ struct RingBuffer<Element> {
 
     @inlinable
     mutating func append(_ element: Element) {
-        let storage = uniqueStorageWithRoom()
-        storage.withUnsafeMutablePointers { header, elements in
-            (elements + header.pointee.index(header.pointee.count)).initialize(to: element)
-            header.pointee.count &+= 1
-        }
+        uniqueStorageWithRoom().appendInPlace(element)
     }
 
     @inlinable
@@ -174,6 +170,15 @@ final class RingStorage<Element>: ManagedBuffer<RingHeader, Element> {
     static func make(capacity: Int) -> RingStorage {
         unsafeDowncast(
             RingStorage.create(minimumCapacity: capacity) { _ in RingHeader(capacity: capacity) }, to: RingStorage.self)
+    }
+
+    /// Appends `element` to a block with room that nothing else holds.
+    @inlinable
+    func appendInPlace(_ element: Element) {
+        withUnsafeMutablePointers { header, elements in
+            (elements + header.pointee.index(header.pointee.count)).initialize(to: element)
+            header.pointee.count &+= 1
+        }
     }
 
     /// A block of `capacity` slots (a power of two, at least `count`) holding copies of these elements, in order.

@@ -58,14 +58,3 @@ struct RingSegments<Element> {
 
 // Safety: as `RingBuffer`'s: the blocks are reached only through this value and changed only by its owner.
 extension RingSegments: @unchecked Sendable where Element: Sendable {}
-
-extension RingStorage {
-    /// Appends `element` to a block with room that nothing else holds.
-    @inlinable
-    func appendInPlace(_ element: Element) {
-        withUnsafeMutablePointers { header, elements in
-            (elements + header.pointee.index(header.pointee.count)).initialize(to: element)
-            header.pointee.count &+= 1
-        }
-    }
-}
