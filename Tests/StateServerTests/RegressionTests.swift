@@ -249,6 +249,39 @@ import Testing
         }
     }
 
+    @Test func anIdleWorkerSpinsOnlyIfTheBusyWorkersAndItLeaveACoreFree() {
+        // Two cores: only while the other worker is parked (or not started); one core: never.
+        #expect(WorkerPool.spinLeavesACoreFree(startedWorkers: 1, idleWorkers: 0, cores: 2))
+        #expect(WorkerPool.spinLeavesACoreFree(startedWorkers: 2, idleWorkers: 1, cores: 2))
+        #expect(!WorkerPool.spinLeavesACoreFree(startedWorkers: 2, idleWorkers: 0, cores: 2))
+        #expect(!WorkerPool.spinLeavesACoreFree(startedWorkers: 1, idleWorkers: 0, cores: 1))
+        // Eight cores: beside up to six busy workers.
+        #expect(WorkerPool.spinLeavesACoreFree(startedWorkers: 7, idleWorkers: 0, cores: 8))
+        #expect(!WorkerPool.spinLeavesACoreFree(startedWorkers: 8, idleWorkers: 0, cores: 8))
+    }
+
+    /// Jobs scheduled one at a time by several tasks, whether workers may spin or not (one core: never), each run
+    /// once: no job is left in the queue for a spinner that gave up or was never there.
+    @Test(.timeLimit(.minutes(1)), arguments: [(1, 1), (2, 1), (2, 2), (4, 2), (2, 8)])
+    func jobsScheduledOneAtATimeEachRunOnce(workers: Int, cores: Int) async {
+        let pool = WorkerPool(workers: workers, cores: cores)
+        let tally = Tally(expected: 4 * 250)
+        let jobs = (0..<4 * 250).map { _ in Job(tally: tally) }
+        await withTaskGroup(of: Void.self) { group in
+            for part in 0..<4 {
+                group.addTask {
+                    for index in stride(from: part, to: jobs.count, by: 4) {
+                        pool.schedule(jobs[index])
+                        if index % 16 == part { await Task.yield() }
+                    }
+                }
+            }
+        }
+        await tally.wait()
+        #expect(jobs.allSatisfy { $0.runs == 1 })
+        pool.shutdown()
+    }
+
     @Test(.timeLimit(.minutes(1))) func aBatchRunsEveryJobOnceOnTheWorkers() async {
         let pool = WorkerPool(workers: 2)
         let tally = Tally(expected: 1_000)

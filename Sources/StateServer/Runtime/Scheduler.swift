@@ -34,8 +34,8 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
     private let lock = ConditionLock()
     /// Jobs in `queue`, readable without the lock (a spinning worker watches it).
     private let queuedJobs = Atomic<Int>(0)
-    /// Whether a worker is spinning; at most one spins, so a spinning worker never crowds out the threads that
-    /// produce work on a small machine.
+    /// Whether a worker is spinning. At most one spins, and only while the busy workers and it leave a core to
+    /// the threads that produce work (``mayStartSpinning()``).
     private let isSpinning = Atomic<Bool>(false)
     /// How long an idle worker spins for new work before it parks: a job scheduled meanwhile is picked up
     /// without the cost of waking a parked thread (a futex call on each side).
@@ -44,9 +44,15 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
     private var idleWorkers = 0
     private var startedWorkers = 0
     private let workerCount: Int
+    /// The machine's cores, which bound the spinning.
+    private let coreCount: Int
     private var isStopped = false
 
-    init(workers: Int) { workerCount = Swift.max(1, workers) }
+    /// A pool of `workers` threads on a machine of `cores` cores (by default the cores online).
+    init(workers: Int, cores: Int? = nil) {
+        workerCount = Swift.max(1, workers)
+        coreCount = Swift.max(1, cores ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
 
     var allowsInlineDrain: Bool { true }
 
@@ -75,14 +81,39 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
     /// With the lock held, after `count` jobs were appended to the queue: counts them, wakes idle workers (one per
     /// job), and returns how many workers the caller must start (once the lock is released): one per job no idle
     /// worker is there to take, up to the pool's size.
+    ///
+    /// A spinning worker takes the first job queued into an empty queue without a wake-up: waking a parked worker
+    /// for it would cost the caller a futex call (several microseconds on a virtual machine) for a thread that
+    /// finds nothing left. The spinner stores `false` before it takes the lock to park, so a job queued after it
+    /// gave up sees `false` here and wakes a parked worker; a job queued while it still spins is in the queue when
+    /// it looks under the lock.
     private func didQueue(_ count: Int) -> Int {
         queuedJobs.add(count, ordering: .releasing)
-        let mustStart = Swift.min(workerCount - startedWorkers, Swift.max(0, count - idleWorkers))
+        let forSpinner = queue.count == count && isSpinning.load(ordering: .relaxed) ? 1 : 0
+        let toWake = count - forSpinner
+        let mustStart = Swift.min(workerCount - startedWorkers, Swift.max(0, toWake - idleWorkers))
         startedWorkers += mustStart
-        if idleWorkers > 0 {
-            if count == 1 { lock.signal() } else { lock.broadcast() }
+        if idleWorkers > 0 && toWake > 0 {
+            if toWake == 1 { lock.signal() } else { lock.broadcast() }
         }
         return mustStart
+    }
+
+    /// With the lock held, by an idle worker: whether it may spin. No other worker may spin, and the workers
+    /// running jobs and the spinner together must leave a core free: a spinner beside a busy worker on two cores
+    /// would hold the core that a woken caller (a task resumed with its reply) or a producer needs, and a thread
+    /// woken on a full machine waits for a time slice (tens of microseconds here, measured with `perf sched`).
+    private func mayStartSpinning() -> Bool {
+        guard Self.spinLeavesACoreFree(startedWorkers: startedWorkers, idleWorkers: idleWorkers, cores: coreCount)
+        else { return false }
+        return isSpinning.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+    }
+
+    /// Whether one more worker spinning, beside the ones running jobs (started, not parked, not the asking
+    /// worker), leaves at least one of `cores` to other threads.
+    static func spinLeavesACoreFree(startedWorkers: Int, idleWorkers: Int, cores: Int) -> Bool {
+        let busyOthers = startedWorkers - idleWorkers - 1
+        return busyOthers + 2 <= cores
     }
 
     private func startWorker() {
@@ -91,6 +122,9 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
     }
 
     /// Watches for a job for up to ``spinNanoseconds``.
+    ///
+    /// It does not yield its core while it spins: measured, a spinner yielding to a busy producer on its core lost
+    /// the core for a whole time slice and left the job it was to take waiting for milliseconds.
     private func spinForWork() {
         let deadline = monotonicNanoseconds() + Self.spinNanoseconds
         var spins = 0
@@ -149,7 +183,7 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
                 lock.lock()
             } else if isStopped {
                 break
-            } else if isSpinning.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
+            } else if mayStartSpinning() {
                 lock.unlock()
                 spinForWork()
                 isSpinning.store(false, ordering: .releasing)
