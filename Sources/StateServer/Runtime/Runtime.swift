@@ -41,7 +41,7 @@ public final class Runtime: Sendable {
     /// first use. `reporter` receives warnings and abnormal exits; by default they are printed to standard error
     /// (normal and shutdown exits are never reported).
     public init(workers: Int? = nil, reporter: (@Sendable (RuntimeReport) -> Void)? = RuntimeReport.printToStandardError) {
-        let count = workers ?? Self.processorCount
+        let count = workers ?? WorkerPool.onlineCores
         let pool = WorkerPool(workers: count)
         timers = WheelTimerService(scheduler: pool, lanes: 2 * count)
         scheduler = pool
@@ -142,8 +142,6 @@ public final class Runtime: Sendable {
         }
         for waiter in waiters { waiter.resume(returning: true) }
     }
-
-    private static var processorCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 }
 
 struct EffectTracker {

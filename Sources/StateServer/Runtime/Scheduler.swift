@@ -51,8 +51,11 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
     /// A pool of `workers` threads on a machine of `cores` cores (by default the cores online).
     init(workers: Int, cores: Int? = nil) {
         workerCount = Swift.max(1, workers)
-        coreCount = Swift.max(1, cores ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        coreCount = Swift.max(1, cores ?? Self.onlineCores)
     }
+
+    /// The machine's cores online: the default runtime's worker count and the pool's bound on spinning.
+    static var onlineCores: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 
     var allowsInlineDrain: Bool { true }
 
