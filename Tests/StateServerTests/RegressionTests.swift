@@ -1,3 +1,7 @@
+import Dispatch
+#if os(Linux)
+import Glibc
+#endif
 import Testing
 @testable import StateServer
 
@@ -66,6 +70,27 @@ import Testing
         clock.advance(by: .seconds(-3))
         #expect(clock.now == RuntimeInstant.zero + .seconds(5))
     }
+
+    #if os(Linux)
+    /// The runtime's threads carry their names (they were created unnamed, so profilers showed the creator's name).
+    @Test func theRuntimesThreadsAreNamed() throws {
+        let done = DispatchSemaphore(value: 0)
+        let seen = Locked("")
+        #expect(startThread(name: "statem-naming-check") {
+            var comm = ""
+            if let file = fopen("/proc/thread-self/comm", "r") {
+                var buffer = [CChar](repeating: 0, count: 32)
+                if fgets(&buffer, 32, file) != nil { comm = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+                fclose(file)
+            }
+            seen.withLock { $0 = comm }
+            done.signal()
+        })
+        done.wait()
+        // Linux keeps the first 15 bytes.
+        #expect(seen.withLock { $0 } == "statem-naming-c\n")
+    }
+    #endif
 }
 
 @Suite struct SupervisorSpecValidationTests {
