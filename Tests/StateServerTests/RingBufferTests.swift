@@ -110,4 +110,55 @@ import Testing
         // The copy, freed holding 120 elements, released each of them.
         #expect(live.current == 0)
     }
+    @Test func anUnsharedCopyHasABlockOfItsOwn() {
+        var ring = RingBuffer<Int>()
+        for value in 0..<5 { ring.append(value) }
+        _ = ring.popFirst()
+        var copy = ring.unsharedCopy
+        #expect(copy.storage !== ring.storage)
+        // The copy's block is its own: popped without a check, it leaves the original as it was.
+        #expect(copy.popFirstUnshared() == 1)
+        #expect(copy.elements == [2, 3, 4])
+        #expect(ring.elements == [1, 2, 3, 4])
+        #expect(RingBuffer<Int>().unsharedCopy.storage == nil)
+    }
+
+    /// An engine's queues are copied with their blocks (``EngineQueues/copy()``), so that the engine can take
+    /// events out of them without checking: a copied engine replays its postponed events, the original keeps them.
+    @Test func aCopiedEngineAndItsOriginalKeepTheirOwnQueues() {
+        var original = Engine(machine: Gatekeeper(), serverID: nil, state: .locked, data: [])
+        let room = UnsafeMutableBufferPointer<EngineCommand<Gatekeeper>>.allocate(capacity: 8)
+        defer { room.deallocate() }
+        var output = EngineOutput<Gatekeeper>(room: room, isTracing: false)
+        for item in 0..<3 { original.receive(.cast(.item(item)), into: &output) }
+        #expect(original.postponed.count == 3)
+
+        var copy = original
+        copy.receive(.cast(.unlock), into: &output)
+        #expect(copy.state == .open && copy.data == [0, 1, 2] && copy.postponed.isEmpty)
+        #expect(original.state == .locked && original.data.isEmpty && original.postponed.count == 3)
+
+        original.receive(.cast(.item(3)), into: &output)
+        original.receive(.cast(.unlock), into: &output)
+        #expect(original.data == [0, 1, 2, 3])
+        #expect(copy.data == [0, 1, 2])
+        output.commands.freeSpill()
+    }
+
+    /// Postpones every item while locked; `unlock` opens it and the items are recorded in order.
+    private struct Gatekeeper: StateMachine {
+        enum State: Hashable, Sendable { case locked, open }
+        enum Cast: Sendable { case item(Int), unlock }
+        func start() -> Start<Self> { .ok(.locked, data: []) }
+        func handle(_ event: Event<Self>, in state: State, data: inout [Int]) -> Transition<Self> {
+            switch (event, state) {
+            case (.cast(.unlock), .locked): return .goto(.open)
+            case (.cast(.item), .locked): return .keep(.postpone)
+            case (.cast(.item(let item)), .open):
+                data.append(item)
+                return .keep
+            default: return .keep
+            }
+        }
+    }
 }

@@ -153,8 +153,12 @@ struct Engine<M: StateMachine>: Sendable {
     // MARK: The loop (§1.5 step 8)
 
     @inlinable mutating func runQueued(into output: inout EngineOutput<M>) {
+        guard queues != nil else { return }
+        // The queues are made this engine's alone once, here: nothing in the loop copies the engine, and their
+        // rings never share a block (``EngineQueues/copy()``), so each event is taken out without a check.
+        _ = uniqueQueues()
         while exitReason == nil, queues != nil {
-            if let next = queue.popFirst() {
+            if let next = queues.unsafelyUnwrapped.queue.popFirstUnshared() {
                 handle(next, into: &output)
             } else if let zero = popZeroTimeout() {
                 handle(zero, into: &output)
@@ -193,6 +197,21 @@ struct Engine<M: StateMachine>: Sendable {
             result = try machine.handle(event, in: state, data: &data)
         } catch {
             terminate(.error(error), into: &output)
+            return
+        }
+        // The commonest results, a keep or a state change without actions, are told apart first: where their
+        // parts are known empty they are not destroyed through calls, and a keep without actions leaves only step 5.
+        if result.firstAction == nil, result.secondAction == nil, result.moreActions == nil {
+            switch result.target {
+            case .keep:
+                if eventTimer != nil { cancelTimer(.event, into: &output) }
+            case .next(let next):
+                transition(
+                    after: event, from: stateBefore, .next(next), nil, nil, nil, isInitial: false, into: &output)
+            default:
+                transition(
+                    after: event, from: stateBefore, result.target, nil, nil, nil, isInitial: false, into: &output)
+            }
             return
         }
         transition(
@@ -274,11 +293,12 @@ struct Engine<M: StateMachine>: Sendable {
         }
         // Step 4: a state change retries the postponed events and cancels the state timeout.
         if isStateChange {
-            if let queues, !queues.postponed.isEmpty {
+            if queues?.postponed.isEmpty == false {
                 let queues = uniqueQueues()
                 queues.queue.prepend(draining: &queues.postponed)
             }
-            cancelTimer(.state, into: &output)
+            // Tested here first, as the event timeout below: most state changes have none to cancel.
+            if stateTimer != nil { cancelTimer(.state, into: &output) }
             output.stateChangedAtCommand = firstCommand
         }
         // Step 5: any processed event cancels the event timeout (tested here first: most events have none, and
@@ -537,7 +557,8 @@ struct Engine<M: StateMachine>: Sendable {
 final class EngineQueues<M: StateMachine>: @unchecked Sendable {
     // Safety: owned by one engine (copied on write by `Engine.uniqueQueues()`), which one thread steps at a time;
     // the engine never holds two accesses to one property at once, so the dynamic exclusivity checks (a
-    // thread-local access set per `inout` use, ~10% of a replayed postponed event) are off.
+    // thread-local access set per `inout` use, ~10% of a replayed postponed event) are off. The rings' blocks are
+    // never shared with another ring (a copy copies them), so the engine takes events out without checking.
     @usableFromInline @exclusivity(unchecked) var queue = RingBuffer<Event<M>>()
     @usableFromInline @exclusivity(unchecked) var postponed = RingBuffer<Event<M>>()
     @usableFromInline @exclusivity(unchecked) var zeroQueue = RingBuffer<(TimeoutKind<M.Timer>, UInt64)>()
@@ -547,9 +568,9 @@ final class EngineQueues<M: StateMachine>: @unchecked Sendable {
 
     @usableFromInline func copy() -> EngineQueues {
         let copy = EngineQueues()
-        copy.queue = queue
-        copy.postponed = postponed
-        copy.zeroQueue = zeroQueue
+        copy.queue = queue.unsharedCopy
+        copy.postponed = postponed.unsharedCopy
+        copy.zeroQueue = zeroQueue.unsharedCopy
         copy.namedTimers = namedTimers
         return copy
     }

@@ -88,6 +88,28 @@ struct RingBuffer<Element> {
         }
     }
 
+    /// ``popFirst()`` for a buffer whose block its owner knows nothing else holds: without the uniqueness check.
+    /// (Debug builds check it.)
+    @inlinable
+    mutating func popFirstUnshared() -> Element? {
+        guard storage != nil, storage.unsafelyUnwrapped.ring.count > 0 else { return nil }
+        assert(isKnownUniquelyReferenced(&storage!), "a shared ring block popped without copying it")
+        return storage.unsafelyUnwrapped.withUnsafeMutablePointers { header, elements in
+            let element = (elements + header.pointee.head).move()
+            header.pointee.head = header.pointee.index(1)
+            header.pointee.count &-= 1
+            return element
+        }
+    }
+
+    /// A copy with a block of its own (none shared with this buffer).
+    @inlinable
+    var unsharedCopy: RingBuffer {
+        var copy = RingBuffer()
+        if let storage { copy.storage = storage.copy(capacity: storage.ring.capacity) }
+        return copy
+    }
+
     /// Removes every element, returning them oldest first.
     @inlinable
     mutating func removeAll() -> [Element] {
