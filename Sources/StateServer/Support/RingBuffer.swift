@@ -80,12 +80,7 @@ struct RingBuffer<Element> {
         // No local reference to the block while its uniqueness is checked: it would count as a second owner.
         guard storage != nil, storage.unsafelyUnwrapped.ring.count > 0 else { return nil }
         if !isKnownUniquelyReferenced(&storage!) { storage = storage!.copy(capacity: storage!.ring.capacity) }
-        return storage.unsafelyUnwrapped.withUnsafeMutablePointers { header, elements in
-            let element = (elements + header.pointee.head).move()
-            header.pointee.head = header.pointee.index(1)
-            header.pointee.count &-= 1
-            return element
-        }
+        return storage.unsafelyUnwrapped.removeFirstInPlace()
     }
 
     /// ``popFirst()`` for a buffer whose block its owner knows nothing else holds: without the uniqueness check.
@@ -94,12 +89,7 @@ struct RingBuffer<Element> {
     mutating func popFirstUnshared() -> Element? {
         guard storage != nil, storage.unsafelyUnwrapped.ring.count > 0 else { return nil }
         assert(isKnownUniquelyReferenced(&storage!), "a shared ring block popped without copying it")
-        return storage.unsafelyUnwrapped.withUnsafeMutablePointers { header, elements in
-            let element = (elements + header.pointee.head).move()
-            header.pointee.head = header.pointee.index(1)
-            header.pointee.count &-= 1
-            return element
-        }
+        return storage.unsafelyUnwrapped.removeFirstInPlace()
     }
 
     /// A copy with a block of its own (none shared with this buffer).
@@ -200,6 +190,17 @@ final class RingStorage<Element>: ManagedBuffer<RingHeader, Element> {
         withUnsafeMutablePointers { header, elements in
             (elements + header.pointee.index(header.pointee.count)).initialize(to: element)
             header.pointee.count &+= 1
+        }
+    }
+
+    /// Removes and returns the first element of a block that is not empty and that nothing else holds.
+    @inlinable
+    func removeFirstInPlace() -> Element {
+        withUnsafeMutablePointers { header, elements in
+            let element = (elements + header.pointee.head).move()
+            header.pointee.head = header.pointee.index(1)
+            header.pointee.count &-= 1
+            return element
         }
     }
 
