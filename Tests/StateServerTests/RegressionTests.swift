@@ -80,7 +80,9 @@ import Testing
             var comm = ""
             if let file = fopen("/proc/thread-self/comm", "r") {
                 var buffer = [CChar](repeating: 0, count: 32)
-                if fgets(&buffer, 32, file) != nil { comm = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+                if fgets(&buffer, 32, file) != nil {
+                    comm = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                }
                 fclose(file)
             }
             seen.withLock { $0 = comm }

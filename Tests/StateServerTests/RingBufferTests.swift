@@ -110,6 +110,7 @@ import Testing
         // The copy, freed holding 120 elements, released each of them.
         #expect(live.current == 0)
     }
+
     @Test func anUnsharedCopyHasABlockOfItsOwn() {
         var ring = RingBuffer<Int>()
         for value in 0..<5 { ring.append(value) }

@@ -66,7 +66,8 @@ final class ConditionLock: @unchecked Sendable {
     }
 }
 
-/// Starts a detached system thread named `name` running `body`; false (and `body` not run) if the system refuses a thread.
+/// Starts a detached system thread named `name` running `body`; false (and `body` not run) if the system refuses
+/// a thread.
 @discardableResult
 package func startThread(name: String, _ body: @escaping @Sendable () -> Void) -> Bool {
     final class Box: @unchecked Sendable {
