@@ -55,6 +55,7 @@ private final class RuntimeBlockingLatch: @unchecked Sendable {
 /// A machine whose `.block` cast parks its handler until the latch opens, telling the test when it entered.
 private struct RuntimeSlowpoke: StateMachine {
     enum State: Hashable, Sendable { case working }
+    enum Call: Sendable { case ping(Reply<Int>) }
     enum Cast: Sendable { case block }
     let entered: RuntimeGate
     let latch: RuntimeBlockingLatch
@@ -62,9 +63,14 @@ private struct RuntimeSlowpoke: StateMachine {
     func start() -> Start<Self> { .ok(.working) }
 
     func handle(_ event: Event<Self>, in state: State, data: inout Void) -> Transition<Self> {
-        if case .cast(.block) = event {
+        switch event {
+        case .cast(.block):
             entered.open()
             latch.wait()
+        case .call(.ping(let reply)):
+            return .keep(.reply(reply, 1))
+        default:
+            break
         }
         return .keep
     }
@@ -206,6 +212,42 @@ private func runtimeWithItsOnlyWorkerStuck() async throws
         try await slowpoke.stop(timeout: .seconds(30))
         try await server.stop(timeout: .seconds(30))
         try await alone.stop(timeout: .seconds(30))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aCallerWatchesForTheReplyWhileAWorkerRunsTheServer() async throws {
+        // A worker holds the server in a handler, so the call waits in the mailbox. Watching its reply cell with a
+        // limit far beyond the test's own time limit ends only with the reply: the server stays running until then.
+        let runtime = Runtime()
+        let entered = RuntimeGate()
+        let latch = RuntimeBlockingLatch()
+        let server = try runtime.start(RuntimeSlowpoke(entered: entered, latch: latch))
+        try server.cast(.block)
+        await entered.wait()
+        let pending = try server.enqueueCall({ .ping($0) }, timeout: nil)
+        #expect(pending.immediate == nil)
+        Task.detached { latch.open() }
+        let watched = server.core.watch(pending.slot.cell, for: .seconds(120))
+        #expect(watched < .seconds(120))
+        #expect(try pending.slot.currentOutcome?.get(as: Int.self) == 1)
+        #expect(try await pending.slot.wait() == 1)
+        try await server.stop(timeout: .seconds(30))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func watchingForADeferredReplyEndsOnceTheServerIsIdle() async throws {
+        // The server keeps the call's reply for later and goes idle: a watcher stops at once instead of spinning to
+        // its limit (here beyond the test's time limit).
+        let runtime = Runtime()
+        let server = try runtime.start(RuntimeProbe())
+        let held = try server.enqueueCall({ .hold($0) }, timeout: nil)
+        #expect(held.immediate == nil)
+        let watched = server.core.watch(held.slot.cell, for: .seconds(120))
+        #expect(watched < .seconds(120))
+        #expect(held.slot.currentOutcome == nil)
+        try server.cast(.release(5))
+        #expect(try await held.slot.wait() == 5)
+        try await server.stop(timeout: .seconds(30))
     }
 
     @Test(.timeLimit(.minutes(1)))
