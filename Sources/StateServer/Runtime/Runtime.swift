@@ -31,6 +31,10 @@ public final class Runtime: Sendable {
     /// The scheduler's ``Scheduler/allowsInlineDrain``, read on every call without going through the existential
     /// (which retains and releases the scheduler).
     @usableFromInline let allowsInlineDrain: Bool
+    /// Whether a caller whose call another thread is handling watches for its reply before it suspends
+    /// (``ServerCore/watch(_:for:)``): on real threads with more than one core. On one core the watcher would hold
+    /// the core the thread it waits for needs; in virtual time nothing runs on another thread.
+    @usableFromInline let watchesReplies: Bool
     /// The manual clock, when running in virtual time.
     @usableFromInline let manualClock: ManualClock?
     private let effects = Locked(EffectTracker())
@@ -46,6 +50,7 @@ public final class Runtime: Sendable {
         timers = WheelTimerService(scheduler: pool, lanes: 2 * count)
         scheduler = pool
         allowsInlineDrain = pool.allowsInlineDrain
+        watchesReplies = pool.allowsInlineDrain && WorkerPool.onlineCores > 1
         manualClock = nil
         self.reporter = reporter
     }
@@ -56,6 +61,7 @@ public final class Runtime: Sendable {
         timers = clock.timers
         scheduler = clock.scheduler
         allowsInlineDrain = clock.scheduler.allowsInlineDrain
+        watchesReplies = false
         manualClock = clock
         self.reporter = reporter
     }

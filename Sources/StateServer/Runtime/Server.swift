@@ -42,10 +42,11 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
     /// returns without suspending; when the server has messages but no worker has taken it up yet, the caller
     /// handles those ahead of its call and its call itself, in order. A caller that handled other senders'
     /// messages on its way yields once (`Task.yield()`) before returning, so that the callers it answered get a
-    /// thread before it calls again. When another thread is running the server, the caller watches for its reply
-    /// for up to 20 µs before it suspends (a reply that comes that soon costs no suspension and no wake-up of a
-    /// thread that went to sleep); it stops watching at once if the server goes idle without answering (a deferred
-    /// reply), and the time watched counts against `timeout`. A reply that arrives after the timeout is dropped.
+    /// thread before it calls again. When another thread is running the server (and the machine has more than one
+    /// core), the caller watches for its reply for up to 20 µs before it suspends (a reply that comes that soon
+    /// costs no suspension and no wake-up of a thread that went to sleep); it stops watching at once if the server
+    /// goes idle without answering (a deferred reply), and the time watched counts against `timeout`. A reply that
+    /// arrives after the timeout is dropped.
     ///
     /// - Parameters:
     ///   - timeout: How long to wait; `nil` waits forever. Defaults to ``defaultCallTimeout``.
@@ -116,7 +117,7 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
         // Another thread runs the server: the reply may be a few microseconds away, less than a suspended task's
         // wake-up costs. Watched for briefly, within the timeout.
         var watched = Duration.zero
-        if watching, core.runtime.allowsInlineDrain {
+        if watching, core.runtime.watchesReplies {
             let limit = timeout.map { Swift.min($0, ServerCore<M>.replyWatch) } ?? ServerCore<M>.replyWatch
             watched = core.watch(slot.cell, for: limit)
             if let immediate = slot.currentOutcome { return (slot, immediate, false) }
