@@ -76,17 +76,25 @@ private struct RuntimeSlowpoke: StateMachine {
     }
 }
 
+/// A `RuntimeSlowpoke` started on `runtime` and held inside its `.block` handler, on a worker, until `latch` opens.
+private func slowpokeHeldInItsHandler(on runtime: Runtime) async throws
+    -> (slowpoke: Server<RuntimeSlowpoke>, latch: RuntimeBlockingLatch)
+{
+    let entered = RuntimeGate()
+    let latch = RuntimeBlockingLatch()
+    let slowpoke = try runtime.start(RuntimeSlowpoke(entered: entered, latch: latch))
+    try slowpoke.cast(.block)
+    await entered.wait()
+    return (slowpoke, latch)
+}
+
 /// A runtime with one worker, held inside a `RuntimeSlowpoke`'s handler until `latch` opens: a server made busy
 /// on it waits in the run queue.
 private func runtimeWithItsOnlyWorkerStuck() async throws
     -> (runtime: Runtime, slowpoke: Server<RuntimeSlowpoke>, latch: RuntimeBlockingLatch)
 {
     let runtime = Runtime(workers: 1)
-    let entered = RuntimeGate()
-    let latch = RuntimeBlockingLatch()
-    let slowpoke = try runtime.start(RuntimeSlowpoke(entered: entered, latch: latch))
-    try slowpoke.cast(.block)
-    await entered.wait()
+    let (slowpoke, latch) = try await slowpokeHeldInItsHandler(on: runtime)
     return (runtime, slowpoke, latch)
 }
 
@@ -218,12 +226,7 @@ private func runtimeWithItsOnlyWorkerStuck() async throws
     func aCallerWatchesForTheReplyWhileAWorkerRunsTheServer() async throws {
         // A worker holds the server in a handler, so the call waits in the mailbox. Watching its reply cell with a
         // limit far beyond the test's own time limit ends only with the reply: the server stays running until then.
-        let runtime = Runtime()
-        let entered = RuntimeGate()
-        let latch = RuntimeBlockingLatch()
-        let server = try runtime.start(RuntimeSlowpoke(entered: entered, latch: latch))
-        try server.cast(.block)
-        await entered.wait()
+        let (server, latch) = try await slowpokeHeldInItsHandler(on: Runtime())
         let pending = try server.enqueueCall({ .ping($0) }, timeout: nil)
         #expect(pending.immediate == nil)
         Task.detached { latch.open() }
@@ -278,12 +281,7 @@ private func runtimeWithItsOnlyWorkerStuck() async throws
 
     @Test(.timeLimit(.minutes(1)))
     func stopTimesOutWhileTheHandlerRunsAndTheServerEndsOnceItReturns() async throws {
-        let runtime = Runtime()
-        let entered = RuntimeGate()
-        let latch = RuntimeBlockingLatch()
-        let server = try runtime.start(RuntimeSlowpoke(entered: entered, latch: latch))
-        try server.cast(.block)
-        await entered.wait()
+        let (server, latch) = try await slowpokeHeldInItsHandler(on: Runtime())
         await RuntimeExpect.throwsCode(.stopTimeout) { try await server.stop(.shutdown, timeout: .milliseconds(50)) }
         #expect(server.isAlive)
         latch.open()

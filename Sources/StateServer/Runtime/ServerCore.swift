@@ -453,7 +453,7 @@ final class ServerCore<M: StateMachine>: ServerTimerNode<M>, Schedulable, @unche
     /// lock only every 256 looks, so a watcher does not contend with the thread it waits for.
     @usableFromInline
     func watch(_ cell: ReplyCell, for limit: Duration) -> Duration {
-        let nanoseconds = limit.components.seconds &* 1_000_000_000 &+ limit.components.attoseconds / 1_000_000_000
+        let nanoseconds = limit.nanoseconds
         guard nanoseconds > 0 else { return .zero }
         let start = monotonicNanoseconds()
         var now = start
