@@ -152,8 +152,15 @@ struct Engine<M: StateMachine>: Sendable {
 
     // MARK: The loop (§1.5 step 8)
 
-    @inlinable mutating func runQueued(into output: inout EngineOutput<M>) {
-        guard queues != nil else { return }
+    /// Handles every inserted, retried and zero-timeout event there is (tested here, where it is inlined: most
+    /// machines have no queues, and the loop's frame is large).
+    @inlinable @inline(__always) mutating func runQueued(into output: inout EngineOutput<M>) {
+        if queues != nil { runQueuedEvents(into: &output) }
+    }
+
+    /// ``runQueued(into:)``'s loop: ``handle(_:into:)`` and the handler are inlined into it, so a replayed or inserted
+    /// event is handled without a call.
+    @inlinable @inline(never) mutating func runQueuedEvents(into output: inout EngineOutput<M>) {
         // The queues are made this engine's alone once, here: nothing in the loop copies the engine, and their
         // rings never share a block (``EngineQueues/copy()``), so each event is taken out without a check.
         _ = uniqueQueues()
@@ -188,7 +195,10 @@ struct Engine<M: StateMachine>: Sendable {
 
     // MARK: One event (§1.5 steps 1–7)
 
-    @inlinable mutating func handle(_ event: Event<M>, into output: inout EngineOutput<M>) {
+    /// Handles one event: the handler's call and its result's commonest forms. Always inlined, into ``receive(_:into:)``
+    /// and into the loop of ``runQueuedEvents(into:)``: there the handler is inlined too where the compiler inlines it,
+    /// and a retried postponed event takes 63 instructions instead of 143 (callgrind; no result in memory, no frame).
+    @inlinable @inline(__always) mutating func handle(_ event: Event<M>, into output: inout EngineOutput<M>) {
         output.trace(.handling(event, in: state))
         handledEvents &+= 1
         let stateBefore = state
@@ -519,8 +529,9 @@ struct Engine<M: StateMachine>: Sendable {
         terminate(reason, into: &output)
     }
 
-    /// Calls `terminate` and marks the engine stopped; its timers are disarmed and its queues dropped.
-    @inlinable mutating func terminate(
+    /// Calls `terminate` and marks the engine stopped; its timers are disarmed and its queues dropped. Out of line:
+    /// it is on no hot path, and inlined it would grow the frames of the loops that handle events.
+    @inlinable @inline(never) mutating func terminate(
         _ reason: ExitReason, callingTerminate: Bool = true, into output: inout EngineOutput<M>
     ) {
         guard exitReason == nil else { return }
