@@ -238,6 +238,24 @@ private func runtimeWithItsOnlyWorkerStuck() async throws
     }
 
     @Test(.timeLimit(.minutes(1)))
+    func aCallThatTimesOutWhileItsCallerWatchesNamesTheTimeoutItWasGiven() async throws {
+        // A worker holds the server, so the call waits in the mailbox; its caller watches for the reply (on more
+        // than one core) for at most the timeout, which passes while it watches. The error names the timeout the
+        // caller gave, not what was left of it after the watch.
+        let (server, latch) = try await slowpokeHeldInItsHandler(on: Runtime())
+        let timeout = Duration.microseconds(1)
+        do {
+            _ = try await server.call(timeout: timeout) { .ping($0) }
+            Issue.record("the call was answered while its server was held")
+        } catch let error as StateServerError {
+            #expect(error.code == .callTimeout)
+            #expect(error.message.hasSuffix("within \(timeout)"))
+        }
+        latch.open()
+        try await server.stop(timeout: .seconds(30))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
     func watchingForADeferredReplyEndsOnceTheServerIsIdle() async throws {
         // The server keeps the call's reply for later and goes idle: a watcher stops at once instead of spinning to
         // its limit (here beyond the test's time limit).

@@ -174,14 +174,15 @@ final class ReplyCell: @unchecked Sendable {
         if runNow { observer() }
     }
 
-    /// Arms a timer that fails the call with `code` after `timeout`, unless it is answered first. A cell has one
-    /// timeout: arming it again does nothing (every caller arms a fresh cell once).
+    /// Arms a timer that fails the call with `code` after `timeout`, unless it is answered first; `elapsed` of the
+    /// timeout has already passed (a caller that watched for its reply), and the failure still names the whole
+    /// `timeout`. A cell has one timeout: arming it again does nothing (every caller arms a fresh cell once).
     func armTimeout(
-        after timeout: Duration, on timers: any TimerService, server: ServerID,
+        after timeout: Duration, elapsed: Duration = .zero, on timers: any TimerService, server: ServerID,
         code: StateServerError.Code = .callTimeout
     ) {
         // The clock is read before the lock: the server that answers the call may be waiting for it.
-        let deadline = RuntimeInstant(nanoseconds: timers.now).advanced(by: timeout).nanoseconds
+        let deadline = RuntimeInstant(nanoseconds: timers.now).advanced(by: timeout - elapsed).nanoseconds
         state.withLock { state in
             guard !state.isResolved else { return }
             // The parties' box is the timer's node: no allocation of its own.
@@ -297,10 +298,10 @@ struct ReplySlot<Value: Sendable>: Sendable {
 
     @usableFromInline
     func armTimeout(
-        after timeout: Duration, on timers: any TimerService, server: ServerID,
+        after timeout: Duration, elapsed: Duration = .zero, on timers: any TimerService, server: ServerID,
         code: StateServerError.Code = .callTimeout
     ) {
-        cell.armTimeout(after: timeout, on: timers, server: server, code: code)
+        cell.armTimeout(after: timeout, elapsed: elapsed, on: timers, server: server, code: code)
     }
 }
 

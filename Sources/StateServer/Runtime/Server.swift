@@ -124,7 +124,7 @@ public struct Server<M: StateMachine>: Sendable, Hashable, CustomStringConvertib
         }
         core.addWaiter(slot.cell)
         if let timeout {
-            slot.armTimeout(after: timeout - watched, on: core.runtime.timers, server: core.id)
+            slot.armTimeout(after: timeout, elapsed: watched, on: core.runtime.timers, server: core.id)
             core.runtime.settle()
         }
         return (slot, nil, false)
