@@ -102,7 +102,7 @@ struct Engine<M: StateMachine>: Sendable {
         transition(
             after: .enter(from: state), from: state, .next(state), firstAction, secondAction, moreActions,
             isInitial: true, into: &output)
-        if exitReason == nil { runQueued(into: &output) }
+        runQueued(into: &output)
     }
 
     // MARK: Input
@@ -113,7 +113,7 @@ struct Engine<M: StateMachine>: Sendable {
     mutating func receive(_ event: Event<M>, into output: inout EngineOutput<M>) {
         guard exitReason == nil else { return }
         handle(event, into: &output)
-        if exitReason == nil { runQueued(into: &output) }
+        runQueued(into: &output)
     }
 
     /// A real timer fired. If it is still the registered timer of its kind, its timeout event is handled as a
@@ -154,6 +154,9 @@ struct Engine<M: StateMachine>: Sendable {
 
     /// Handles every inserted, retried and zero-timeout event there is (tested here, where it is inlined: most
     /// machines have no queues, and the loop's frame is large).
+    ///
+    /// A stopped engine has no queues (``terminate(_:callingTerminate:into:)`` drops them, and a step that stops
+    /// returns at once, making none again), so the test of the queues is also the test that the engine still runs.
     @inlinable @inline(__always) mutating func runQueued(into output: inout EngineOutput<M>) {
         if queues != nil { runQueuedEvents(into: &output) }
     }
@@ -164,7 +167,9 @@ struct Engine<M: StateMachine>: Sendable {
         // The queues are made this engine's alone once, here: nothing in the loop copies the engine, and their
         // rings never share a block (``EngineQueues/copy()``), so each event is taken out without a check.
         _ = uniqueQueues()
-        while exitReason == nil, queues != nil {
+        // No separate test of the exit reason: stopping drops the queues (``runQueued(into:)``).
+        while queues != nil {
+            assert(exitReason == nil, "a stopped engine kept its queues")
             // Two calls of the inlined step, one per source: one call fed through `??` took 7 instructions more per
             // retried event.
             if let next = queues.unsafelyUnwrapped.queue.popFirstUnshared() {
