@@ -72,7 +72,14 @@ extension Server where M == KeyValueStore {
     /// Stores `value` under `key`, without waiting.
     public func put(_ key: String, _ value: String) throws { try cast(.put(key, value)) }
     /// The value under `key`; throws ``KeyValueStoreError/notFound(_:)`` if there is none.
-    public func get(_ key: String) async throws -> String { try await call { .get(key, $0) }.get() }
+    public func get(_ key: String) async throws -> String {
+        // A switch rather than `.get()`: Swift 6.3.1 crashes (signal 11 in LLVM's coroutine splitting) compiling
+        // `runKeyValueStoreDemo` in release mode when this converts the typed error with `Result.get()`.
+        switch try await call({ .get(key, $0) }) {
+        case .success(let value): return value
+        case .failure(let error): throw error
+        }
+    }
     /// Removes `key`, without waiting.
     public func delete(_ key: String) throws { try cast(.delete(key)) }
     /// Every key, sorted.
