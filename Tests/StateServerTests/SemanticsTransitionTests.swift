@@ -215,6 +215,26 @@ struct SemanticsTransitionTests {
         #expect(clock.armedTimerCount == 0)
     }
 
+    @Test func anInsertedEventThatStopsTheServerEndsTheLoopBeforeTheEventsBehindIt() throws {
+        // The loop over inserted and retried events ends on the engine's dropped queues: nothing behind the event
+        // that stopped is handled, and the postponed call retried ahead of them is answered with the exit.
+        let clock = ManualClock()
+        let runtime = Runtime(clock: clock)
+        let log = EventLog()
+        let server = try runtime.start(Probe(log: log) { event, state, _ in
+            switch (state, event) {
+            case ("a", .call): return .keep(.postpone)
+            case ("a", .cast("go")): return .goto("b", .nextEvent(.internal("stop")), .nextEvent(.internal("after")))
+            case ("b", .internal("stop")): return .stop(.shutdown("inserted"))
+            default: return .keep
+            }
+        })
+        let pending = server.request(timeout: nil) { .ask("q", $0) }
+        try server.cast("go")
+        #expect(log.entries == ["a call:q", "a cast:go", "b internal:stop", "terminate shutdown(inserted) in b"])
+        expectFailure(pending, code: .serverExited, reason: "shutdown(inserted)")
+    }
+
     @Test func anInsertedCallWithADetachedReplyHandleIsAnsweredThroughIt() throws {
         let clock = ManualClock()
         let runtime = Runtime(clock: clock)
