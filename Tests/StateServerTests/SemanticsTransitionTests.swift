@@ -217,7 +217,8 @@ struct SemanticsTransitionTests {
 
     @Test func anInsertedEventThatStopsTheServerEndsTheLoopBeforeTheEventsBehindIt() throws {
         // The loop over inserted and retried events ends on the engine's dropped queues: nothing behind the event
-        // that stopped is handled, and the postponed call retried ahead of them is answered with the exit.
+        // that stopped is handled — neither the other inserted event nor the postponed call, retried behind the
+        // inserted ones — and the call's caller is answered with the exit.
         let clock = ManualClock()
         let runtime = Runtime(clock: clock)
         let log = EventLog()
