@@ -321,6 +321,57 @@ import Testing
         pool.shutdown()
     }
 
+    /// A job that asks its pool, while a worker runs it, whether a worker runs it (and another job) on the
+    /// processor the asking thread is on.
+    private final class Asker: Schedulable, @unchecked Sendable {
+        // Safety: the fields are touched only by the worker running this job (one worker), and read by the test
+        // after the tally it counts on has resumed it.
+        let tally: Tally
+        let other: AnyObject
+        weak var pool: WorkerPool?
+        var sawItself = false
+        var sawOther = false
+        var runs = 0
+        init(tally: Tally, other: AnyObject) {
+            self.tally = tally
+            self.other = other
+        }
+        func runScheduled() -> Bool {
+            runs += 1
+            if pool?.isRunningOnThisProcessor(self) == true { sawItself = true }
+            if pool?.isRunningOnThisProcessor(other) == true { sawOther = true }
+            // The worker records its processor before each run: asked from inside the run, the answer is yes
+            // unless the thread moved between the two, so a few runs settle it.
+            guard sawItself || runs == 1_000 else { return true }
+            tally.count()
+            return false
+        }
+    }
+
+    /// What a caller watching for a reply asks (``ServerCore/watch(_:for:)``): a worker records the job it runs
+    /// with its processor, so a thread on that processor learns that the worker is not running (it is); a job
+    /// the worker no longer runs, or never ran, is not found.
+    @Test(.timeLimit(.minutes(1))) func aWorkerTellsWhichJobItRunsAndOnWhichProcessor() async {
+        let pool = WorkerPool(workers: 1)
+        let tally = Tally(expected: 2)
+        let first = Asker(tally: tally, other: Job(tally: tally))
+        first.pool = pool
+        // Run by the same worker, after a turn of the first: the record then names the second, not the first.
+        let second = Asker(tally: tally, other: first)
+        second.pool = pool
+        pool.schedule(first)
+        pool.schedule(second)
+        await tally.wait()
+        let knowsProcessors = currentProcessor() >= 0
+        #expect(first.sawItself == knowsProcessors)
+        #expect(second.sawItself == knowsProcessors)
+        #expect(!first.sawOther)
+        #expect(!second.sawOther)
+        // Not running anything the test thread asks about from here: a job that ended is not found either way.
+        #expect(!pool.isRunningOnThisProcessor(Job(tally: tally)))
+        pool.shutdown()
+    }
+
     /// A job that reports work left after each of its first `more` runs.
     private final class Busy: Schedulable, @unchecked Sendable {
         // Safety: `runs` is touched only by the thread running this job, once per scheduling.

@@ -35,6 +35,9 @@ public final class Runtime: Sendable {
     /// (``ServerCore/watch(_:for:)``): on real threads with more than one core. On one core the watcher would hold
     /// the core the thread it waits for needs; in virtual time nothing runs on another thread.
     @usableFromInline let watchesReplies: Bool
+    /// The worker pool of a runtime on real threads: a watching caller asks it whether the worker it waits for
+    /// lost its processor to the caller (``WorkerPool/isRunningOnThisProcessor(_:)``).
+    let workerPool: WorkerPool?
     /// The manual clock, when running in virtual time.
     @usableFromInline let manualClock: ManualClock?
     private let effects = Locked(EffectTracker())
@@ -51,6 +54,7 @@ public final class Runtime: Sendable {
         scheduler = pool
         allowsInlineDrain = pool.allowsInlineDrain
         watchesReplies = pool.allowsInlineDrain && WorkerPool.onlineCores > 1
+        workerPool = pool
         manualClock = nil
         self.reporter = reporter
     }
@@ -62,6 +66,7 @@ public final class Runtime: Sendable {
         scheduler = clock.scheduler
         allowsInlineDrain = clock.scheduler.allowsInlineDrain
         watchesReplies = false
+        workerPool = nil
         manualClock = clock
         self.reporter = reporter
     }

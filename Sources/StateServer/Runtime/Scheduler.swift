@@ -47,11 +47,29 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
     /// The machine's cores, which bound the spinning.
     private let coreCount: Int
     private var isStopped = false
+    /// The index the next worker thread to start takes in `running`.
+    private var nextWorkerIndex = 0
+    /// What each worker runs, one word per worker on a cache line of its own, written only by that worker: the
+    /// job's address with the processor it last ran the job on in the top 16 bits (``runningWord(_:processor:)``),
+    /// 0 between jobs. Read by callers watching for a reply (``isRunningOnThisProcessor(_:)``).
+    private let running: UnsafeMutablePointer<Atomic<UInt>>
+    /// Words of `running` per worker: 64 bytes (the words start on a cache line), so that no two workers, and
+    /// nothing else, write the cache line of a worker's word.
+    private static let runningStride = 8
 
     /// A pool of `workers` threads on a machine of `cores` cores (by default the cores online).
     init(workers: Int, cores: Int? = nil) {
         workerCount = Swift.max(1, workers)
         coreCount = Swift.max(1, cores ?? Self.onlineCores)
+        let words = workerCount * Self.runningStride
+        running = UnsafeMutableRawPointer.allocate(byteCount: words * MemoryLayout<UInt>.stride, alignment: 64)
+            .bindMemory(to: Atomic<UInt>.self, capacity: words)
+        for index in 0..<words { (running + index).initialize(to: Atomic(0)) }
+    }
+
+    deinit {
+        running.deinitialize(count: workerCount * Self.runningStride)
+        running.deallocate()
     }
 
     /// The machine's cores online: the default runtime's worker count and the pool's bound on spinning.
@@ -150,12 +168,36 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
     private static let takeLimit = 16
 
     private func work() {
+        let index = lock.withLock {
+            defer { nextWorkerIndex += 1 }
+            return nextWorkerIndex
+        }
+        assert(index < workerCount, "more worker threads than the pool starts")
         withUnsafeTemporaryAllocation(of: (any Schedulable).self, capacity: Self.takeLimit) { taken in
-            work(taken: taken.baseAddress!)
+            work(taken: taken.baseAddress!, record: running + index * Self.runningStride)
         }
     }
 
-    private func work(taken: UnsafeMutablePointer<any Schedulable>) {
+    /// The word a worker records in `running` while it runs `job` on `processor`.
+    @inline(__always)
+    private static func runningWord(_ job: AnyObject, processor: Int) -> UInt {
+        UInt(bitPattern: ObjectIdentifier(job)) & (1 << 48 - 1) | UInt(truncatingIfNeeded: processor) << 48
+    }
+
+    /// Whether a worker runs `job` and last ran it on the processor the calling thread is on. Then that worker is
+    /// not running it now (this thread is on its processor): it lost its processor, or moved since. A caller
+    /// watching for a reply from `job` would hold the processor the worker waits for.
+    func isRunningOnThisProcessor(_ job: AnyObject) -> Bool {
+        let processor = currentProcessor()
+        guard processor >= 0 else { return false }
+        let word = Self.runningWord(job, processor: processor)
+        for index in 0..<workerCount where running[index * Self.runningStride].load(ordering: .relaxed) == word {
+            return true
+        }
+        return false
+    }
+
+    private func work(taken: UnsafeMutablePointer<any Schedulable>, record: UnsafeMutablePointer<Atomic<UInt>>) {
         lock.lock()
         while true {
             if queue.count > 2 * workerCount {
@@ -166,8 +208,10 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
                 for index in 0..<count {
                     // Each job's turn ends after one batch: the others taken with it are waiting.
                     let job = (taken + index).move()
+                    record.pointee.store(Self.runningWord(job, processor: currentProcessor()), ordering: .relaxed)
                     if job.runScheduled() { schedule(job) }
                 }
+                record.pointee.store(0, ordering: .relaxed)
                 lock.lock()
             } else if var job = queue.popFirst() {
                 queuedJobs.subtract(1, ordering: .relaxed)
@@ -175,11 +219,14 @@ final class WorkerPool: Scheduler, @unchecked Sendable {
                 // A job with work left after its batch runs again on this thread while nobody else waits (no
                 // run-queue round trip, no wake-up of an idle worker that would only take it over); otherwise it
                 // goes behind the waiting jobs.
-                while job.runScheduled() {
+                while true {
+                    record.pointee.store(Self.runningWord(job, processor: currentProcessor()), ordering: .relaxed)
+                    guard job.runScheduled() else { break }
                     guard queuedJobs.load(ordering: .acquiring) > 0 else { continue }
                     schedule(job)
                     break
                 }
+                record.pointee.store(0, ordering: .relaxed)
                 // Let go of the job before taking the lock again: if it held the last reference to its runtime,
                 // the runtime's deinit shuts this pool down, which takes the lock.
                 job = Released.job

@@ -446,15 +446,21 @@ final class ServerCore<M: StateMachine>: ServerTimerNode<M>, Schedulable, @unche
     @inlinable static var replyWatch: Duration { .microseconds(20) }
 
     /// Watches `cell` without suspending until it is resolved, the server stops running (it went idle without
-    /// answering: a deferred reply, a suspended or ended server) or `limit` has passed. Returns the time spent.
+    /// answering: a deferred reply, a suspended or ended server), the worker running it is found waiting for the
+    /// watcher's processor, or `limit` has passed. Returns the time spent.
     ///
     /// For a caller whose call another thread is handling: a reply that comes within the limit is taken without a
     /// suspension and the wake-up of a thread that went to sleep meanwhile. The server's status is read under its
-    /// lock only every 256 looks, so a watcher does not contend with the thread it waits for.
+    /// lock only every 256 looks, so a watcher does not contend with the thread it waits for. At the start and at
+    /// those looks the watcher also asks the pool whether the worker running the server last ran it on the
+    /// watcher's own processor: then the worker is not running (it lost the processor to the watcher, as when
+    /// another process holds the machine's other cores), and watching would only keep it from running.
     @usableFromInline
     func watch(_ cell: ReplyCell, for limit: Duration) -> Duration {
         let nanoseconds = limit.nanoseconds
         guard nanoseconds > 0 else { return .zero }
+        let pool = runtime.workerPool
+        if let pool, pool.isRunningOnThisProcessor(self) { return .zero }
         let start = monotonicNanoseconds()
         var now = start
         var looks = 0
@@ -463,7 +469,10 @@ final class ServerCore<M: StateMachine>: ServerTimerNode<M>, Schedulable, @unche
             guard looks & 63 == 0 else { continue }
             now = monotonicNanoseconds()
             if now &- start >= nanoseconds { break }
-            if looks & 255 == 0, mailbox.withLock({ $0.status == .idle }) { break }
+            if looks & 255 == 0 {
+                if mailbox.withLock({ $0.status == .idle }) { break }
+                if let pool, pool.isRunningOnThisProcessor(self) { break }
+            }
         }
         return .nanoseconds(now &- start)
     }

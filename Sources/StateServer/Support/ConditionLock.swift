@@ -119,3 +119,23 @@ func monotonicNanoseconds() -> Int64 {
     clock_gettime(CLOCK_MONOTONIC, &now)
     return Int64(now.tv_sec) &* 1_000_000_000 &+ Int64(now.tv_nsec)
 }
+
+/// The processor the calling thread runs on, or -1 where the system does not say (`sched_getcpu`, a read of the
+/// kernel's per-thread record on Linux: a few nanoseconds). The answer may be stale as soon as it is returned: the
+/// thread may move.
+@inline(__always)
+func currentProcessor() -> Int {
+    guard let read = processorReader else { return -1 }
+    return Int(read())
+}
+
+/// `sched_getcpu`, which Glibc declares only for `_GNU_SOURCE` (not defined by the Swift overlay): looked up by
+/// name once. Nil where it does not exist (Darwin).
+private let processorReader: (@convention(c) () -> Int32)? = {
+    #if canImport(Darwin)
+    return nil
+    #else
+    guard let symbol = dlsym(nil, "sched_getcpu") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) () -> Int32).self)
+    #endif
+}()
