@@ -226,11 +226,12 @@ private func runtimeWithItsOnlyWorkerStuck() async throws
     func aCallerWatchesForTheReplyWhileAWorkerRunsTheServer() async throws {
         // A worker holds the server in a handler, so the call waits in the mailbox. Watching its reply cell with a
         // limit far beyond the test's own time limit ends only with the reply: the server stays running until then.
+        // (Not giving way to the worker: it waits for the latch, and the test's thread may be on its processor.)
         let (server, latch) = try await slowpokeHeldInItsHandler(on: Runtime())
         let pending = try server.enqueueCall({ .ping($0) }, timeout: nil)
         #expect(pending.immediate == nil)
         Task.detached { latch.open() }
-        let watched = server.core.watch(pending.slot.cell, for: .seconds(120))
+        let watched = server.core.watch(pending.slot.cell, for: .seconds(120), givesWay: false)
         #expect(watched < .seconds(120))
         #expect(try pending.slot.currentOutcome?.get(as: Int.self) == 1)
         #expect(try await pending.slot.wait() == 1)
